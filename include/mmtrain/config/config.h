@@ -1,0 +1,171 @@
+// The typed run configuration: one struct per YAML section, defaults as in CONTRACT.md.
+// Loading, validation and --set overrides live in config/load_config.h.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mmtrain {
+
+struct RunConfig {
+  std::string name = "default";
+  std::string output_dir = "runs";
+  int64_t seed = 0;
+  int threads = 0;              // 0 = all cores / local ranks
+  std::string device = "auto";  // auto | cpu | cuda
+};
+
+struct TrainDataConfig {
+  std::string type = "csv";  // csv (more types come with the data pipeline)
+  std::string path;
+  std::string image_key = "filepath";
+  std::string caption_key = "title";
+  std::string separator = "\t";
+};
+
+struct AugmentConfig {
+  std::vector<double> crop_scale = {0.9, 1.0};
+  std::vector<double> crop_ratio = {0.75, 1.3333};
+  bool flip = false;
+  double color_jitter = 0.0;
+};
+
+struct DataConfig {
+  TrainDataConfig train;
+  int workers = 2;
+  double max_bad_fraction = 0.01;
+  int64_t max_image_pixels = 89478485;
+  AugmentConfig augment;
+  std::vector<double> mean = {0.48145466, 0.4578275, 0.40821073};
+  std::vector<double> std = {0.26862954, 0.26130258, 0.27577711};
+};
+
+struct TokenizerConfig {
+  std::string type = "sentencepiece";
+  std::string path;  // empty: train one of vocab_size from the training captions
+  int vocab_size = 0;
+};
+
+struct VisionConfig {
+  std::string type = "vit";
+  int image_size = 224;
+  int patch_size = 16;
+  int width = 768;
+  int layers = 12;
+  int heads = 12;
+  double mlp_ratio = 4.0;
+  std::string act = "gelu";  // gelu | quick_gelu
+  std::string pool = "cls";  // cls | mean
+};
+
+struct TextConfig {
+  std::string type = "transformer";
+  int context_length = 77;
+  int width = 512;
+  int layers = 12;
+  int heads = 8;
+  double mlp_ratio = 4.0;
+  std::string act = "gelu";
+};
+
+struct FusionConfig {
+  std::string type = "late";  // late | early | cross_attention
+  int width = 256;
+  int layers = 2;
+  int heads = 4;
+};
+
+struct InitFromConfig {
+  std::string format;  // "" | mmtrain | open_clip
+  std::string weights;
+  std::string config;
+  bool strict = true;
+};
+
+struct LockConfig {
+  bool vision = false;
+  bool text = false;
+};
+
+struct ModelConfig {
+  int embed_dim = 512;
+  VisionConfig vision;
+  TextConfig text;
+  FusionConfig fusion;
+  InitFromConfig init_from;
+  LockConfig lock;
+};
+
+struct LossTerm {
+  std::string name;  // clip | siglip | itm
+  double weight = 1.0;
+};
+
+struct LossConfig {
+  std::vector<LossTerm> terms = {{"clip", 1.0}};
+  std::string balance = "fixed";  // fixed | uncertainty
+};
+
+struct OptimConfig {
+  double lr = 5.0e-4;
+  double weight_decay = 0.2;
+  std::vector<double> betas = {0.9, 0.98};
+  double eps = 1.0e-6;
+  int64_t warmup_steps = 100;
+  std::string schedule = "cosine";  // cosine | constant
+  double grad_clip = 0.0;           // 0 = off
+};
+
+struct TrainConfig {
+  int64_t batch_size = 256;  // global pairs per optimizer step
+  int accum_steps = 1;
+  int64_t steps = 0;  // optimizer steps; 0 = use epochs
+  int64_t epochs = 1;
+  std::string precision = "fp32";
+  int64_t log_every = 10;
+  int64_t checkpoint_every = 500;
+  int keep_last = 3;
+  double modality_dropout = 0.0;
+};
+
+struct ZeroShotConfig {
+  std::string type = "csv";
+  std::string path;
+  std::string image_key = "filepath";
+  std::string label_key = "label";
+  std::string separator = "\t";
+  std::string classnames;  // file: one class name per line
+  std::string templates;   // file: one template per line, "{}" stands for the class name
+};
+
+struct RetrievalConfig {
+  std::string type = "csv";
+  std::string path;
+  std::string image_key = "filepath";
+  std::string caption_key = "title";
+  std::string separator = "\t";
+};
+
+struct EvalConfig {
+  int64_t every = 0;  // steps; 0 = at the end only
+  ZeroShotConfig zeroshot;
+  RetrievalConfig retrieval;
+  int rerank_k = 0;
+  int64_t batch_size = 256;
+  std::string best_metric = "zeroshot/top1";
+};
+
+struct Config {
+  RunConfig run;
+  DataConfig data;
+  TokenizerConfig tokenizer;
+  ModelConfig model;
+  LossConfig loss;
+  OptimConfig optim;
+  TrainConfig train;
+  EvalConfig eval;
+  std::string source;  // the file it was read from, for messages ("" when built in code)
+};
+
+}  // namespace mmtrain

@@ -1,0 +1,23 @@
+// A model ready for evaluation or embedding, rebuilt from nothing but a checkpoint: its resolved
+// config, its tokenizer bytes and its weights.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "mmtrain/config/config.h"
+#include "mmtrain/eval/embed.h"
+#include "mmtrain/train/checkpoint.h"
+
+namespace mmtrain {
+
+struct CheckpointModel {
+  Config config;
+  std::shared_ptr<const Tokenizer> tokenizer;
+  MultimodalModel model{nullptr};
+  TrainState state;
+};
+
+CheckpointModel load_checkpoint_model(const std::string& path, torch::Device device);
+
+}  // namespace mmtrain

@@ -1,0 +1,27 @@
+// Zero-shot classification (class names x prompt templates, text embeddings averaged per class)
+// and image<->text retrieval (R@1/5/10 and mean rank, both ways). Metric keys as in CONTRACT.md.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "mmtrain/config/config.h"
+#include "mmtrain/eval/embed.h"
+
+namespace mmtrain {
+
+using Metrics = std::map<std::string, double>;
+
+// Class embeddings: [C,E], each the normalised mean of its templates' normalised embeddings.
+torch::Tensor zero_shot_classifier(EmbedContext& context, const std::vector<std::string>& classnames,
+                                   const std::vector<std::string>& templates);
+
+Metrics evaluate_zero_shot(EmbedContext& context, const ZeroShotConfig& config);
+Metrics evaluate_retrieval(EmbedContext& context, const RetrievalConfig& config);
+// Runs whichever of the two has a path; an empty result when neither does.
+Metrics evaluate(EmbedContext& context, const EvalConfig& config);
+
+// Fraction of rows whose target is among the k highest logits. logits [N,C], targets [N].
+double top_k_accuracy(const torch::Tensor& logits, const torch::Tensor& targets, int64_t k);
+
+}  // namespace mmtrain

@@ -1,0 +1,30 @@
+// Fusion: from the two towers' Encoded outputs to what training and evaluation need. Every fusion
+// gives dual-encoder embeddings (contrastive loss, retrieval, zero-shot); fused types also give a
+// match score for aligned pairs (image-text matching, re-ranking).
+#pragma once
+
+#include <torch/nn/module.h>
+
+#include "mmtrain/models/encoded.h"
+
+namespace mmtrain {
+
+struct FusionDims {
+  int image_width = 0;  // vision tower's D
+  int text_width = 0;   // text tower's D
+  int embed_dim = 0;    // shared embedding space
+};
+
+class FusionImpl : public torch::nn::Module {
+ public:
+  virtual torch::Tensor embed_image(const Encoded& image) = 0;  // -> [B,E] L2-normalised
+  virtual torch::Tensor embed_text(const Encoded& text) = 0;    // -> [B,E] L2-normalised
+  virtual torch::Tensor logit_scale() = 0;  // scalar multiplier in use (e.g. 14.3, not its log)
+  // Match logits of aligned pairs: image i with text i -> [B]. Only fused types have one.
+  virtual bool has_match() const { return false; }
+  virtual torch::Tensor match(const Encoded& image, const Encoded& text);
+  // Keeps learned scalars in range after each optimizer step.
+  virtual void clamp_parameters() {}
+};
+
+}  // namespace mmtrain

@@ -1,0 +1,25 @@
+// The seams between towers and fusion: a vision tower maps images to Encoded, a text tower maps
+// token ids to Encoded. Towers are chosen by name through models/registry.h.
+#pragma once
+
+#include <torch/nn/module.h>
+
+#include "mmtrain/models/encoded.h"
+
+namespace mmtrain {
+
+class VisionTowerImpl : public torch::nn::Module {
+ public:
+  // images [B,3,H,W] normalised -> tokens [B,T,D], pooled [B,D]
+  virtual Encoded forward(const torch::Tensor& images) = 0;
+  virtual int width() const = 0;  // D
+};
+
+class TextTowerImpl : public torch::nn::Module {
+ public:
+  // tokens [B,L] int64 -> tokens [B,L,D], pooled [B,D], pad_mask [B,L]
+  virtual Encoded forward(const torch::Tensor& tokens) = 0;
+  virtual int width() const = 0;  // D
+};
+
+}  // namespace mmtrain

@@ -1,0 +1,82 @@
+// CLIP's pre-LN transformer: LibTorch's TransformerEncoderLayer has no pre-norm option, and the
+// parameter names here follow open_clip's (attn.in_proj_weight, mlp.c_fc, ln_1, ...) so that its
+// state_dicts map one to one.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+
+namespace mmtrain {
+
+enum class Activation { Gelu, QuickGelu };
+Activation parse_activation(const std::string& name);  // "gelu" | "quick_gelu"
+torch::Tensor apply_activation(const torch::Tensor& x, Activation act);
+
+struct TransformerOptions {
+  int width = 512;
+  int layers = 12;
+  int heads = 8;
+  double mlp_ratio = 4.0;
+  Activation act = Activation::Gelu;
+};
+
+class SelfAttentionImpl : public torch::nn::Module {
+ public:
+  SelfAttentionImpl(int width, int heads);
+  // x [B,T,D], additive mask [T,T] or undefined -> [B,T,D]
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attn_mask);
+  void reset_parameters(double in_std, double out_std);
+
+ private:
+  int heads_;
+  torch::Tensor in_proj_weight_;  // [3D,D], rows q;k;v
+  torch::Tensor in_proj_bias_;    // [3D]
+  torch::nn::Linear out_proj_{nullptr};
+};
+TORCH_MODULE(SelfAttention);
+
+class MlpImpl : public torch::nn::Module {
+ public:
+  MlpImpl(int width, int hidden, Activation act);
+  torch::Tensor forward(const torch::Tensor& x);  // [B,T,D] -> [B,T,D]
+  void reset_parameters(double fc_std, double proj_std);
+
+ private:
+  Activation act_;
+  torch::nn::Linear c_fc_{nullptr};
+  torch::nn::Linear c_proj_{nullptr};
+};
+TORCH_MODULE(Mlp);
+
+class ResidualBlockImpl : public torch::nn::Module {
+ public:
+  explicit ResidualBlockImpl(const TransformerOptions& options);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attn_mask);
+  void reset_parameters(double attn_std, double proj_std, double fc_std);
+
+ private:
+  torch::nn::LayerNorm ln_1_{nullptr};
+  SelfAttention attn_{nullptr};
+  torch::nn::LayerNorm ln_2_{nullptr};
+  Mlp mlp_{nullptr};
+};
+TORCH_MODULE(ResidualBlock);
+
+class TransformerImpl : public torch::nn::Module {
+ public:
+  explicit TransformerImpl(const TransformerOptions& options);
+  // x [B,T,D], additive attn_mask [T,T] or undefined -> [B,T,D]
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor& attn_mask = {});
+  // CLIP's initialisation: std scaled by width and depth.
+  void reset_parameters();
+  const TransformerOptions& options() const { return options_; }
+
+ private:
+  TransformerOptions options_;
+  torch::nn::ModuleList resblocks_;
+};
+TORCH_MODULE(Transformer);
+
+}  // namespace mmtrain

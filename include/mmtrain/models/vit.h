@@ -1,0 +1,38 @@
+// The ViT vision tower in CLIP's layout: patch conv without bias, class token, learned positional
+// embedding, ln_pre, pre-LN transformer, ln_post, pooled by class token or mean of patches.
+#pragma once
+
+#include <torch/nn/modules/conv.h>
+
+#include "mmtrain/models/tower.h"
+#include "mmtrain/models/transformer.h"
+
+namespace mmtrain {
+
+enum class Pooling { Cls, Mean };
+
+struct VitOptions {
+  int image_size = 224, patch_size = 16, width = 768, layers = 12, heads = 12;
+  double mlp_ratio = 4.0;
+  Activation act = Activation::Gelu;
+  Pooling pool = Pooling::Cls;
+};
+
+class VitImpl : public VisionTowerImpl {
+ public:
+  explicit VitImpl(const VitOptions& options);
+  Encoded forward(const torch::Tensor& images) override;  // [B,3,H,W] -> tokens [B,1+N,D]
+  int width() const override { return options_.width; }
+
+ private:
+  VitOptions options_;
+  torch::nn::Conv2d conv1_{nullptr};
+  torch::Tensor class_embedding_;       // [D]
+  torch::Tensor positional_embedding_;  // [1+N,D]
+  torch::nn::LayerNorm ln_pre_{nullptr};
+  Transformer transformer_{nullptr};
+  torch::nn::LayerNorm ln_post_{nullptr};
+};
+TORCH_MODULE(Vit);
+
+}  // namespace mmtrain

@@ -1,0 +1,22 @@
+// AdamW with two parameter groups: weight decay on matrices, none on biases, norms, embeddings
+// and the logit scale (decaying those hurts contrastive training).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <torch/nn/module.h>
+#include <torch/optim/adamw.h>
+
+#include "mmtrain/config/config.h"
+
+namespace mmtrain {
+
+bool is_decayed(const std::string& name, const torch::Tensor& parameter);
+
+// Only parameters that require grad are handed to the optimizer (locked towers are left out).
+std::unique_ptr<torch::optim::AdamW> build_optimizer(torch::nn::Module& model, const OptimConfig& config);
+
+void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
+
+}  // namespace mmtrain

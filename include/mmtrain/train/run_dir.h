@@ -1,0 +1,33 @@
+// The files of a run, `<output_dir>/<name>/` (CONTRACT.md): config, tokenizer, metrics, log and
+// checkpoints/ with the `latest` symlink replaced by rename(2) and the newest K kept.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace mmtrain {
+
+class RunDir {
+ public:
+  explicit RunDir(std::string path);
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  std::string checkpoints() const { return path_ + "/checkpoints"; }
+  std::string checkpoint_path(int64_t step) const;
+  std::string best_path() const { return checkpoints() + "/best.pt"; }
+
+  bool exists() const;
+  void create() const;  // the folder and checkpoints/
+  // Points `latest` at `checkpoint` (a file in checkpoints/) atomically.
+  void point_latest(const std::string& checkpoint) const;
+  // The file `latest` points to, if any.
+  std::optional<std::string> latest() const;
+  // Deletes step_*.pt files beyond the newest keep_last, never the one `latest` points to.
+  void prune(int keep_last) const;
+
+ private:
+  std::string path_;
+};
+
+}  // namespace mmtrain

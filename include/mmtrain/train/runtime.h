@@ -1,0 +1,31 @@
+// Process-wide settings every command applies before touching LibTorch: allocator tuning, thread
+// count and device.
+#pragma once
+
+#include <string>
+
+#include <c10/core/Device.h>
+
+namespace mmtrain {
+
+// OpenBLAS picks its kernels once, when it is loaded. On CPUs it does not recognise (virtual
+// machines report a generic "Intel Xeon Processor") it falls back to Prescott's SSE3 kernels,
+// 3-5x slower than the AVX2/AVX-512 ones the CPU has (measured here: 37 vs 184 GFLOP/s). When
+// that happened and the user chose nothing, this re-executes the program once with
+// OPENBLAS_CORETYPE set from the CPU's features. Returns only when no re-execution is needed.
+void reexec_with_fast_blas_kernels(char** argv);
+
+// glibc trims and re-faults freed memory on every step (2-3x slower training on these VMs):
+// raise the mmap and trim thresholds once, before the first allocation of size.
+void tune_allocator();
+
+// threads 0 = all cores divided by local_ranks. Returns the count in use.
+int configure_threads(int threads, int local_ranks = 1);
+
+// "auto" | "cpu" | "cuda"; throws ConfigError for cuda on a build or machine without it.
+c10::Device resolve_device(const std::string& device);
+
+// The BLAS LibTorch will call, for the start-up log ("openblas-openmp", "reference", ...).
+std::string blas_in_use();
+
+}  // namespace mmtrain

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what mmtrain's build, demo and tests need on Debian 12 (run as root). Idempotent:
+# installs only what is missing, and changes nothing else.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ccache
+  libtorch-dev libopencv-dev libsentencepiece-dev libyaml-cpp-dev libspdlog-dev
+  libgtest-dev nlohmann-json3-dev
+  libopenblas0-openmp   # LibTorch otherwise loads the reference BLAS, 20-40x slower
+  python3-torch         # reference values for tests (never a dependency of mmtrain itself)
+  dataset-fashion-mnist
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+  echo "setup.sh: missing packages (${missing[*]}); run as root to install them" >&2
+  exit 1
+fi
+echo "setup.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,63 @@
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "args.h"
+#include "commands.h"
+#include "mmtrain/config/load_config.h"
+#include "mmtrain/errors.h"
+#include "mmtrain/eval/checkpoint_model.h"
+#include "mmtrain/eval/evaluate.h"
+#include "mmtrain/train/runtime.h"
+
+namespace mmtrain::cli {
+
+namespace {
+
+// -c replaces only the eval section; --set applies on top of whichever config is in use.
+EvalConfig eval_section(const CheckpointModel& loaded, const Args& args) {
+  if (auto path = args.get("config")) return load_config(*path, args.all("set")).eval;
+  return parse_config(config_to_yaml(loaded.config), "checkpoint config", args.all("set")).eval;
+}
+
+void write_json(const std::string& target, const nlohmann::json& record) {
+  if (target == "-") {
+    std::cout << record.dump(2) << "\n";
+    return;
+  }
+  std::ofstream out(target);
+  out << record.dump(2) << "\n";
+  if (!out) throw std::runtime_error(target + ": cannot write");
+}
+
+}  // namespace
+
+int run_eval(int argc, char** argv) {
+  Args args("mmtrain eval --checkpoint CHECKPOINT [-c CONFIG] [--set KEY=VALUE]... [--json FILE|-]",
+            "Zero-shot classification and image-text retrieval of a checkpoint, on the data of its "
+            "config's eval section (or of -c's).",
+            {{"checkpoint", "", "CHECKPOINT", "checkpoint file (or checkpoints/latest)"},
+             {"config", "c", "CONFIG", "take the eval section from this YAML file"},
+             {"set", "", "KEY=VALUE", "override a config key, repeatable", true},
+             {"json", "", "FILE|-", "also write the metrics as one JSON object"}});
+  if (!args.parse(argc, argv)) return 0;
+  const std::string checkpoint = args.require("checkpoint");
+  CheckpointModel loaded = load_checkpoint_model(checkpoint, torch::kCPU);
+  loaded.config.eval = eval_section(loaded, args);
+  configure_runtime(loaded.config.run.threads);
+  const auto device = resolve_device(loaded.config.run.device);
+  loaded.model->to(device);
+  EmbedContext context = make_embed_context(loaded.config, loaded.model, loaded.tokenizer, device);
+  const Metrics metrics = evaluate(context, loaded.config.eval);
+  if (metrics.empty()) throw ConfigError("eval.zeroshot.path and eval.retrieval.path are both empty: nothing to evaluate");
+  print_metrics(metrics);
+  if (auto target = args.get("json")) {
+    nlohmann::json record = {{"checkpoint", checkpoint}, {"step", loaded.state.step}};
+    for (const auto& [key, value] : metrics) record[key] = value;
+    write_json(*target, record);
+  }
+  return 0;
+}
+
+}  // namespace mmtrain::cli

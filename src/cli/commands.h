@@ -1,0 +1,25 @@
+// The `mmtrain` subcommands. Each takes the arguments after its own name and returns the exit
+// code; errors propagate as exceptions that main() maps to exit codes.
+#pragma once
+
+#include <map>
+#include <string>
+
+namespace mmtrain::cli {
+
+int run_train(int argc, char** argv);
+int run_eval(int argc, char** argv);
+int run_embed(int argc, char** argv);
+int run_data(int argc, char** argv);
+int run_tokenizer(int argc, char** argv);
+
+// Prints "metric value" rows, aligned.
+void print_metrics(const std::map<std::string, double>& metrics);
+
+// A whole number >= 0 from an option's value; ConfigError naming the option otherwise.
+int64_t parse_count(const std::string& option, const std::string& value);
+
+// Threads and the start-up line (LibTorch threads, BLAS) that every torch-using command logs.
+void configure_runtime(int threads);
+
+}  // namespace mmtrain::cli

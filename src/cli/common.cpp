@@ -1,0 +1,39 @@
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include <spdlog/spdlog.h>
+#include <torch/utils.h>
+
+#include "commands.h"
+#include "mmtrain/errors.h"
+#include "mmtrain/train/runtime.h"
+
+namespace mmtrain::cli {
+
+void print_metrics(const std::map<std::string, double>& metrics) {
+  size_t width = 6;
+  for (const auto& entry : metrics) width = std::max(width, entry.first.size());
+  std::printf("%-*s  %s\n", static_cast<int>(width), "metric", "value");
+  for (const auto& [key, value] : metrics) std::printf("%-*s  %.4f\n", static_cast<int>(width), key.c_str(), value);
+}
+
+int64_t parse_count(const std::string& option, const std::string& value) {
+  char* end = nullptr;
+  const long long parsed = std::strtoll(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || parsed < 0) {
+    throw ConfigError(option + ": expected a whole number >= 0, found '" + value + "'");
+  }
+  return parsed;
+}
+
+void configure_runtime(int threads) {
+  const int used = configure_threads(threads);
+  const std::string blas = blas_in_use();
+  spdlog::info("LibTorch {} threads, BLAS: {}", used, blas);
+  if (blas.rfind("reference", 0) == 0) {
+    spdlog::warn("the reference BLAS is 20-40x slower: install libopenblas0-openmp");
+  }
+}
+
+}  // namespace mmtrain::cli

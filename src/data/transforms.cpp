@@ -1,0 +1,144 @@
+#include "mmtrain/data/transforms.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "mmtrain/data/rng.h"
+#include "mmtrain/errors.h"
+
+namespace mmtrain {
+
+namespace {
+
+cv::Mat to_rgb8(const cv::Mat& decoded) {
+  cv::Mat img = decoded;
+  if (img.depth() == CV_16U) img.convertTo(img, CV_8U, 1.0 / 257.0);
+  cv::Mat rgb;
+  switch (img.channels()) {
+    case 1: cv::cvtColor(img, rgb, cv::COLOR_GRAY2RGB); break;
+    case 4: cv::cvtColor(img, rgb, cv::COLOR_BGRA2RGB); break;
+    default: cv::cvtColor(img, rgb, cv::COLOR_BGR2RGB); break;
+  }
+  return rgb;
+}
+
+// Shrinking averages over the source pixels (antialiased); enlarging interpolates bicubically.
+cv::Mat resize_to(const cv::Mat& img, int width, int height) {
+  if (img.cols == width && img.rows == height) return img;
+  const bool shrinking = width < img.cols && height < img.rows;
+  cv::Mat out;
+  cv::resize(img, out, cv::Size(width, height), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_CUBIC);
+  return out;
+}
+
+cv::Mat eval_view(const cv::Mat& rgb, int size) {
+  const double scale = static_cast<double>(size) / std::min(rgb.cols, rgb.rows);
+  const int width = std::max(size, static_cast<int>(std::lround(rgb.cols * scale)));
+  const int height = std::max(size, static_cast<int>(std::lround(rgb.rows * scale)));
+  cv::Mat resized = resize_to(rgb, width, height);
+  return resized(cv::Rect((width - size) / 2, (height - size) / 2, size, size));
+}
+
+// torchvision's RandomResizedCrop: ten tries at a random area and log-uniform aspect ratio, then a
+// centre crop clamped to the ratio range.
+cv::Rect random_crop_rect(const cv::Mat& img, const TransformOptions& o, SplitMix64& rng) {
+  const double area = static_cast<double>(img.cols) * img.rows;
+  const double log_lo = std::log(o.crop_ratio[0]), log_hi = std::log(o.crop_ratio[1]);
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    const double target = area * rng.uniform(o.crop_scale[0], o.crop_scale[1]);
+    const double aspect = std::exp(rng.uniform(log_lo, log_hi));
+    const int w = static_cast<int>(std::lround(std::sqrt(target * aspect)));
+    const int h = static_cast<int>(std::lround(std::sqrt(target / aspect)));
+    if (w > 0 && h > 0 && w <= img.cols && h <= img.rows) {
+      const int y = static_cast<int>(rng.below(img.rows - h + 1));
+      const int x = static_cast<int>(rng.below(img.cols - w + 1));
+      return cv::Rect(x, y, w, h);
+    }
+  }
+  const double ratio = static_cast<double>(img.cols) / img.rows;
+  int w = img.cols, h = img.rows;
+  if (ratio < o.crop_ratio[0]) h = static_cast<int>(std::lround(w / o.crop_ratio[0]));
+  if (ratio > o.crop_ratio[1]) w = static_cast<int>(std::lround(h * o.crop_ratio[1]));
+  return cv::Rect((img.cols - w) / 2, (img.rows - h) / 2, w, h);
+}
+
+void jitter_colours(cv::Mat& img, double strength, SplitMix64& rng) {
+  const double brightness = rng.uniform(1.0 - strength, 1.0 + strength);
+  const double contrast = rng.uniform(1.0 - strength, 1.0 + strength);
+  const cv::Scalar mean = cv::mean(img);
+  const double grey = (mean[0] + mean[1] + mean[2]) / 3.0;
+  img.convertTo(img, -1, brightness * contrast, brightness * (1.0 - contrast) * grey);
+}
+
+cv::Mat train_view(const cv::Mat& rgb, const TransformOptions& o, uint64_t seed) {
+  SplitMix64 rng(seed);
+  cv::Mat view = resize_to(rgb(random_crop_rect(rgb, o, rng)), o.image_size, o.image_size).clone();
+  if (o.flip && rng.uniform() < 0.5) cv::flip(view, view, 1);
+  if (o.color_jitter > 0.0) jitter_colours(view, o.color_jitter, rng);
+  return view;
+}
+
+}  // namespace
+
+cv::Mat read_rgb_image(const std::string& path, int64_t max_pixels) {
+  std::vector<uchar> bytes;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    std::fseek(f, 0, SEEK_END);
+    const long size = std::ftell(f);
+    std::fseek(f, 0, SEEK_SET);
+    bytes.resize(size > 0 ? static_cast<size_t>(size) : 0);
+    const size_t got = bytes.empty() ? 0 : std::fread(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+    if (got != bytes.size()) throw DataError(path + ": short read");
+  } else {
+    throw DataError(path + ": cannot open image");
+  }
+  if (bytes.empty()) throw DataError(path + ": empty image file");
+  cv::Mat decoded = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
+  if (decoded.empty()) throw DataError(path + ": not a decodable image (corrupt or truncated?)");
+  if (static_cast<int64_t>(decoded.cols) * decoded.rows > max_pixels) {
+    throw DataError(path + ": " + std::to_string(decoded.cols) + "x" + std::to_string(decoded.rows) +
+                    " exceeds data.max_image_pixels " + std::to_string(max_pixels));
+  }
+  return to_rgb8(decoded);
+}
+
+void transform_image(const cv::Mat& rgb, const TransformOptions& options, uint64_t seed, float* out) {
+  const cv::Mat view = options.augment ? train_view(rgb, options, seed) : eval_view(rgb, options.image_size);
+  const int size = options.image_size;
+  const size_t plane = static_cast<size_t>(size) * size;
+  for (int y = 0; y < size; ++y) {
+    const uchar* row = view.ptr<uchar>(y);
+    for (int x = 0; x < size; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        out[c * plane + static_cast<size_t>(y) * size + x] =
+            (row[3 * x + c] / 255.0f - options.mean[c]) / options.std[c];
+      }
+    }
+  }
+}
+
+}  // namespace mmtrain
+
+namespace mmtrain {
+
+TransformOptions transform_options(const DataConfig& data, int image_size, bool augment) {
+  TransformOptions options;
+  options.image_size = image_size;
+  options.augment = augment;
+  options.crop_scale = {data.augment.crop_scale[0], data.augment.crop_scale[1]};
+  options.crop_ratio = {data.augment.crop_ratio[0], data.augment.crop_ratio[1]};
+  options.flip = data.augment.flip;
+  options.color_jitter = data.augment.color_jitter;
+  for (int c = 0; c < 3; ++c) {
+    options.mean[c] = static_cast<float>(data.mean[c]);
+    options.std[c] = static_cast<float>(data.std[c]);
+  }
+  options.max_image_pixels = data.max_image_pixels;
+  return options;
+}
+
+}  // namespace mmtrain

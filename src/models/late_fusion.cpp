@@ -1,0 +1,36 @@
+#include "mmtrain/models/late_fusion.h"
+
+#include <cmath>
+
+namespace mmtrain {
+
+namespace {
+const double kMaxLogScale = std::log(100.0);
+}
+
+LateFusionImpl::LateFusionImpl(const FusionDims& dims) {
+  image_projection_ = register_parameter(
+      "image_projection", std::pow(dims.image_width, -0.5) * torch::randn({dims.image_width, dims.embed_dim}));
+  text_projection_ = register_parameter(
+      "text_projection", std::pow(dims.text_width, -0.5) * torch::randn({dims.text_width, dims.embed_dim}));
+  log_logit_scale_ = register_parameter("logit_scale", torch::full({}, std::log(1.0 / 0.07)));
+}
+
+torch::Tensor LateFusionImpl::embed_image(const Encoded& image) {
+  auto x = torch::matmul(image.pooled, image_projection_.to(image.pooled.dtype()));  // [B,E]
+  return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(-1));
+}
+
+torch::Tensor LateFusionImpl::embed_text(const Encoded& text) {
+  auto x = torch::matmul(text.pooled, text_projection_.to(text.pooled.dtype()));  // [B,E]
+  return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(-1));
+}
+
+torch::Tensor LateFusionImpl::logit_scale() { return log_logit_scale_.exp(); }
+
+void LateFusionImpl::clamp_parameters() {
+  torch::NoGradGuard no_grad;
+  log_logit_scale_.clamp_(0.0, kMaxLogScale);
+}
+
+}  // namespace mmtrain

@@ -1,0 +1,39 @@
+#include "mmtrain/models/text_transformer.h"
+
+#include <cmath>
+#include <limits>
+
+namespace mmtrain {
+
+TextTransformerImpl::TextTransformerImpl(const TextTransformerOptions& options) : options_(options) {
+  token_embedding_ = register_module(
+      "token_embedding", torch::nn::Embedding(options.vocab_size, options.width));
+  positional_embedding_ = register_parameter(
+      "positional_embedding", torch::empty({options.context_length, options.width}));
+  transformer_ = register_module(
+      "transformer",
+      Transformer(TransformerOptions{options.width, options.layers, options.heads, options.mlp_ratio,
+                                     options.act}));
+  ln_final_ = register_module("ln_final", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.width})));
+  torch::NoGradGuard no_grad;
+  token_embedding_->weight.normal_(0.0, 0.02);
+  positional_embedding_.normal_(0.0, 0.01);
+}
+
+Encoded TextTransformerImpl::forward(const torch::Tensor& tokens) {
+  const int64_t length = tokens.size(1);
+  TORCH_CHECK(length <= options_.context_length, "text of ", length,
+              " tokens exceeds context length ", options_.context_length);
+  auto x = token_embedding_(tokens) + positional_embedding_.slice(0, 0, length);  // [B,L,D]
+  auto causal = torch::full({length, length}, -std::numeric_limits<float>::infinity(),
+                            x.options()).triu(1);  // [L,L]
+  x = ln_final_(transformer_(x, causal));
+  // Pooled at the end-of-text token; everything after it is padding. Searching for the id (not
+  // for the padding id) keeps CLIP's vocabulary working, where padding id 0 is also "!".
+  auto eot = tokens.eq(options_.eos_id).to(torch::kInt).argmax(1);                  // [B]
+  auto pad_mask = torch::arange(length, tokens.options()).unsqueeze(0) > eot.unsqueeze(1);  // [B,L]
+  auto pooled = x.index({torch::arange(tokens.size(0), tokens.options()), eot});   // [B,D]
+  return Encoded{x, pooled, pad_mask};
+}
+
+}  // namespace mmtrain

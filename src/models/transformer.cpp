@@ -1,0 +1,107 @@
+#include "mmtrain/models/transformer.h"
+
+#include <cmath>
+
+#include "mmtrain/errors.h"
+
+namespace mmtrain {
+
+Activation parse_activation(const std::string& name) {
+  if (name == "gelu") return Activation::Gelu;
+  if (name == "quick_gelu") return Activation::QuickGelu;
+  throw ConfigError("activation '" + name + "' is not one of: gelu, quick_gelu");
+}
+
+torch::Tensor apply_activation(const torch::Tensor& x, Activation act) {
+  // OpenAI's original weights were trained with x * sigmoid(1.702 x), not the exact GELU.
+  if (act == Activation::QuickGelu) return x * torch::sigmoid(1.702 * x);
+  return torch::gelu(x);
+}
+
+SelfAttentionImpl::SelfAttentionImpl(int width, int heads) : heads_(heads) {
+  TORCH_CHECK(width % heads == 0, "attention width ", width, " not divisible by heads ", heads);
+  in_proj_weight_ = register_parameter("in_proj_weight", torch::empty({3 * width, width}));
+  in_proj_bias_ = register_parameter("in_proj_bias", torch::zeros({3 * width}));
+  out_proj_ = register_module("out_proj", torch::nn::Linear(width, width));
+  reset_parameters(std::pow(width, -0.5), std::pow(width, -0.5));
+}
+
+void SelfAttentionImpl::reset_parameters(double in_std, double out_std) {
+  torch::NoGradGuard no_grad;
+  in_proj_weight_.normal_(0.0, in_std);
+  in_proj_bias_.zero_();
+  out_proj_->weight.normal_(0.0, out_std);
+  out_proj_->bias.zero_();
+}
+
+torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& attn_mask) {
+  const int64_t batch = x.size(0), length = x.size(1), width = x.size(2);
+  const int64_t head_dim = width / heads_;
+  // [B,T,3D] -> [3,B,H,T,Dh]
+  auto qkv = torch::linear(x, in_proj_weight_, in_proj_bias_)
+                 .view({batch, length, 3, heads_, head_dim})
+                 .permute({2, 0, 3, 1, 4});
+  auto q = qkv[0] * (1.0 / std::sqrt(static_cast<double>(head_dim)));
+  auto scores = torch::matmul(q, qkv[1].transpose(-2, -1));  // [B,H,T,T]
+  if (attn_mask.defined()) scores = scores + attn_mask;
+  auto context = torch::matmul(torch::softmax(scores, -1), qkv[2]);  // [B,H,T,Dh]
+  return out_proj_(context.transpose(1, 2).reshape({batch, length, width}));
+}
+
+MlpImpl::MlpImpl(int width, int hidden, Activation act) : act_(act) {
+  c_fc_ = register_module("c_fc", torch::nn::Linear(width, hidden));
+  c_proj_ = register_module("c_proj", torch::nn::Linear(hidden, width));
+}
+
+void MlpImpl::reset_parameters(double fc_std, double proj_std) {
+  torch::NoGradGuard no_grad;
+  c_fc_->weight.normal_(0.0, fc_std);
+  c_fc_->bias.zero_();
+  c_proj_->weight.normal_(0.0, proj_std);
+  c_proj_->bias.zero_();
+}
+
+torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
+  return c_proj_(apply_activation(c_fc_(x), act_));
+}
+
+ResidualBlockImpl::ResidualBlockImpl(const TransformerOptions& options) {
+  const auto hidden = static_cast<int>(std::lround(options.width * options.mlp_ratio));
+  ln_1_ = register_module("ln_1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.width})));
+  attn_ = register_module("attn", SelfAttention(options.width, options.heads));
+  ln_2_ = register_module("ln_2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.width})));
+  mlp_ = register_module("mlp", Mlp(options.width, hidden, options.act));
+}
+
+void ResidualBlockImpl::reset_parameters(double attn_std, double proj_std, double fc_std) {
+  attn_->reset_parameters(attn_std, proj_std);
+  mlp_->reset_parameters(fc_std, proj_std);
+}
+
+torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& attn_mask) {
+  auto h = x + attn_(ln_1_(x), attn_mask);
+  return h + mlp_(ln_2_(h));
+}
+
+TransformerImpl::TransformerImpl(const TransformerOptions& options) : options_(options) {
+  resblocks_ = register_module("resblocks", torch::nn::ModuleList());
+  for (int i = 0; i < options.layers; ++i) resblocks_->push_back(ResidualBlock(options));
+  reset_parameters();
+}
+
+void TransformerImpl::reset_parameters() {
+  const double width = options_.width;
+  const double attn_std = std::pow(width, -0.5);
+  const double proj_std = attn_std * std::pow(2.0 * options_.layers, -0.5);
+  const double fc_std = std::pow(2.0 * width, -0.5);
+  for (auto& block : *resblocks_) {
+    block->as<ResidualBlockImpl>()->reset_parameters(attn_std, proj_std, fc_std);
+  }
+}
+
+torch::Tensor TransformerImpl::forward(torch::Tensor x, const torch::Tensor& attn_mask) {
+  for (auto& block : *resblocks_) x = block->as<ResidualBlockImpl>()->forward(x, attn_mask);
+  return x;
+}
+
+}  // namespace mmtrain

@@ -1,0 +1,37 @@
+#include "mmtrain/models/vit.h"
+
+#include <cmath>
+
+namespace mmtrain {
+
+VitImpl::VitImpl(const VitOptions& options) : options_(options) {
+  TORCH_CHECK(options.image_size % options.patch_size == 0, "patch size ", options.patch_size,
+              " does not divide image size ", options.image_size);
+  const int grid = options.image_size / options.patch_size;
+  const double scale = std::pow(options.width, -0.5);
+  conv1_ = register_module(
+      "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, options.width, options.patch_size)
+                                     .stride(options.patch_size)
+                                     .bias(false)));
+  class_embedding_ = register_parameter("class_embedding", scale * torch::randn({options.width}));
+  positional_embedding_ = register_parameter(
+      "positional_embedding", scale * torch::randn({grid * grid + 1, options.width}));
+  ln_pre_ = register_module("ln_pre", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.width})));
+  transformer_ = register_module(
+      "transformer",
+      Transformer(TransformerOptions{options.width, options.layers, options.heads, options.mlp_ratio,
+                                     options.act}));
+  ln_post_ = register_module("ln_post", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.width})));
+}
+
+Encoded VitImpl::forward(const torch::Tensor& images) {
+  const int64_t batch = images.size(0);
+  auto patches = conv1_(images).flatten(2).transpose(1, 2);  // [B,D,g,g] -> [B,N,D]
+  auto cls = class_embedding_.to(patches.dtype()).expand({batch, 1, options_.width});
+  auto x = torch::cat({cls, patches}, 1) + positional_embedding_.to(patches.dtype());  // [B,1+N,D]
+  x = ln_post_(transformer_(ln_pre_(x)));
+  auto pooled = options_.pool == Pooling::Cls ? x.select(1, 0) : x.slice(1, 1).mean(1);  // [B,D]
+  return Encoded{x, pooled, {}};
+}
+
+}  // namespace mmtrain

@@ -1,0 +1,34 @@
+#include "mmtrain/text/build_tokenizer.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "mmtrain/errors.h"
+#include "mmtrain/text/sentencepiece_tokenizer.h"
+
+namespace mmtrain {
+
+std::shared_ptr<const Tokenizer> tokenizer_from_bytes(const std::string& type, const std::string& bytes) {
+  if (type == "sentencepiece") return load_sentencepiece(bytes);
+  throw ConfigError("tokenizer.type: '" + type + "' is not available in this build (valid: sentencepiece)");
+}
+
+std::shared_ptr<const Tokenizer> build_tokenizer(const TokenizerConfig& config,
+                                                 const std::vector<std::string>& captions, uint64_t seed) {
+  if (!config.path.empty()) {
+    std::ifstream in(config.path, std::ios::binary);
+    if (!in) throw ConfigError("tokenizer.path: cannot read '" + config.path + "'");
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    return tokenizer_from_bytes(config.type, bytes.str());
+  }
+  if (config.type != "sentencepiece") {
+    throw ConfigError("tokenizer.path: required for tokenizer.type '" + config.type + "'");
+  }
+  if (config.vocab_size <= 0) {
+    throw ConfigError("tokenizer.vocab_size: must be positive to train a tokenizer when tokenizer.path is empty");
+  }
+  return load_sentencepiece(train_sentencepiece(captions, config.vocab_size, seed));
+}
+
+}  // namespace mmtrain

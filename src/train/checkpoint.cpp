@@ -1,0 +1,223 @@
+#include "mmtrain/train/checkpoint.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/serialize/output-archive.h>
+
+namespace mmtrain {
+
+namespace {
+
+constexpr char kMagic[8] = {'M', 'M', 'T', 'R', 'C', 'K', 'P', 'T'};
+
+struct Header {
+  char magic[8];
+  uint32_t version;
+  uint32_t reserved;
+  uint64_t payload_size;
+  uint64_t checksum;
+};
+
+uint64_t fnv1a64(const std::string& bytes) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) hash = (hash ^ c) * 0x100000001b3ULL;
+  return hash;
+}
+
+torch::Tensor bytes_to_tensor(const std::string& bytes) {
+  auto t = torch::empty({static_cast<int64_t>(bytes.size())}, torch::kUInt8);
+  if (!bytes.empty()) std::memcpy(t.data_ptr<uint8_t>(), bytes.data(), bytes.size());
+  return t;
+}
+
+std::string tensor_to_bytes(const torch::Tensor& t) {
+  auto c = t.contiguous();
+  return std::string(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()), c.numel());
+}
+
+void write_all(int fd, const char* data, size_t size, const std::string& path) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error(path + ": write failed: " + std::strerror(errno));
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+void fsync_parent(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+void write_file_atomically(const std::string& path, const std::string& header, const std::string& payload) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error(tmp + ": cannot create: " + std::strerror(errno));
+  try {
+    write_all(fd, header.data(), header.size(), tmp);
+    write_all(fd, payload.data(), payload.size(), tmp);
+    if (::fsync(fd) != 0) throw std::runtime_error(tmp + ": fsync failed: " + std::strerror(errno));
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(path + ": rename failed: " + std::strerror(errno));
+  }
+  fsync_parent(path);
+}
+
+void write_int(torch::serialize::OutputArchive& archive, const std::string& key, int64_t value) {
+  archive.write(key, c10::IValue(value));
+}
+
+int64_t read_int(torch::serialize::InputArchive& archive, const std::string& key) {
+  c10::IValue value;
+  archive.read(key, value);
+  return value.toInt();
+}
+
+torch::Tensor read_tensor(torch::serialize::InputArchive& archive, const std::string& key) {
+  torch::Tensor t;
+  archive.read(key, t);
+  return t;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open checkpoint");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, torch::nn::Module& model,
+                     torch::optim::Optimizer* optimizer, const CheckpointMeta& meta) {
+  torch::serialize::OutputArchive archive;
+  archive.write("meta/config", bytes_to_tensor(meta.config_yaml));
+  archive.write("meta/tokenizer_type", bytes_to_tensor(meta.tokenizer_type));
+  archive.write("meta/tokenizer", bytes_to_tensor(meta.tokenizer_bytes));
+  write_int(archive, "state/step", meta.state.step);
+  write_int(archive, "state/epoch", meta.state.epoch);
+  write_int(archive, "state/batch_in_epoch", meta.state.batch_in_epoch);
+  archive.write("state/best_metric", c10::IValue(meta.state.best_metric));
+  {
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    archive.write("rng/torch", generator.get_state());
+  }
+  for (const auto& item : model.named_parameters()) archive.write("model/" + item.key(), item.value().detach());
+  for (const auto& item : model.named_buffers()) archive.write("model/" + item.key(), item.value(), true);
+  if (optimizer) {
+    torch::serialize::OutputArchive optimizer_archive;
+    optimizer->save(optimizer_archive);
+    archive.write("optimizer", optimizer_archive);
+  }
+  std::ostringstream payload_stream;
+  archive.save_to(payload_stream);
+  const std::string payload = payload_stream.str();
+
+  Header header{};
+  std::memcpy(header.magic, kMagic, sizeof(kMagic));
+  header.version = meta.version;
+  header.payload_size = payload.size();
+  header.checksum = fnv1a64(payload);
+  write_file_atomically(path, std::string(reinterpret_cast<const char*>(&header), sizeof(header)), payload);
+}
+
+Checkpoint Checkpoint::load(const std::string& path) {
+  const std::string bytes = read_file(path);
+  Header header{};
+  if (bytes.size() < sizeof(header)) throw std::runtime_error(path + ": too short to be a checkpoint (truncated write?)");
+  std::memcpy(&header, bytes.data(), sizeof(header));
+  if (std::memcmp(header.magic, kMagic, sizeof(kMagic)) != 0) {
+    throw std::runtime_error(path + ": not an mmtrain checkpoint (bad magic)");
+  }
+  if (header.version != kCheckpointVersion) {
+    throw std::runtime_error(path + ": checkpoint format version " + std::to_string(header.version) +
+                             " is not supported (this build reads " + std::to_string(kCheckpointVersion) + ")");
+  }
+  const std::string payload = bytes.substr(sizeof(header));
+  if (payload.size() != header.payload_size || fnv1a64(payload) != header.checksum) {
+    throw std::runtime_error(path + ": checksum mismatch (truncated or corrupt file)");
+  }
+
+  Checkpoint checkpoint;
+  checkpoint.path_ = path;
+  checkpoint.archive_ = std::make_shared<torch::serialize::InputArchive>();
+  checkpoint.archive_->load_from(payload.data(), payload.size());
+  auto& archive = *checkpoint.archive_;
+  auto& meta = checkpoint.meta_;
+  meta.version = header.version;
+  meta.config_yaml = tensor_to_bytes(read_tensor(archive, "meta/config"));
+  meta.tokenizer_type = tensor_to_bytes(read_tensor(archive, "meta/tokenizer_type"));
+  meta.tokenizer_bytes = tensor_to_bytes(read_tensor(archive, "meta/tokenizer"));
+  meta.state.step = read_int(archive, "state/step");
+  meta.state.epoch = read_int(archive, "state/epoch");
+  meta.state.batch_in_epoch = read_int(archive, "state/batch_in_epoch");
+  c10::IValue best;
+  archive.read("state/best_metric", best);
+  meta.state.best_metric = best.toDouble();
+  return checkpoint;
+}
+
+void Checkpoint::restore_model(torch::nn::Module& model) const {
+  torch::NoGradGuard no_grad;
+  auto restore = [&](const std::string& name, torch::Tensor& target) {
+    torch::Tensor source;
+    if (!archive_->try_read("model/" + name, source)) {
+      throw std::runtime_error(path_ + ": missing model tensor '" + name + "'");
+    }
+    if (source.sizes() != target.sizes()) {
+      std::ostringstream message;
+      message << path_ << ": model tensor '" << name << "' has shape " << source.sizes()
+              << ", the model expects " << target.sizes();
+      throw std::runtime_error(message.str());
+    }
+    target.copy_(source);
+  };
+  for (auto& item : model.named_parameters()) restore(item.key(), item.value());
+  for (auto& item : model.named_buffers()) restore(item.key(), item.value());
+}
+
+bool Checkpoint::has_optimizer() const {
+  torch::serialize::InputArchive optimizer_archive;
+  return archive_->try_read("optimizer", optimizer_archive);
+}
+
+void Checkpoint::restore_optimizer(torch::optim::Optimizer& optimizer) const {
+  torch::serialize::InputArchive optimizer_archive;
+  if (!archive_->try_read("optimizer", optimizer_archive)) {
+    throw std::runtime_error(path_ + ": holds no optimizer state (a weights-only checkpoint?)");
+  }
+  optimizer.load(optimizer_archive);
+}
+
+void Checkpoint::restore_rng() const {
+  auto state = read_tensor(*archive_, "rng/torch");
+  auto generator = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_state(state);
+}
+
+}  // namespace mmtrain

@@ -1,0 +1,362 @@
+#include "mmtrain/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "mmtrain/config/load_config.h"
+#include "mmtrain/data/loader.h"
+#include "mmtrain/errors.h"
+#include "mmtrain/losses/loss.h"
+#include "mmtrain/models/registry.h"
+#include "mmtrain/text/build_tokenizer.h"
+#include "mmtrain/train/checkpoint.h"
+#include "mmtrain/train/lr_schedule.h"
+#include "mmtrain/train/metrics_log.h"
+#include "mmtrain/train/optimizer.h"
+#include "mmtrain/train/progress.h"
+#include "mmtrain/train/run_dir.h"
+#include "mmtrain/train/runtime.h"
+#include "mmtrain/train/signals.h"
+
+namespace mmtrain {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void write_text_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+  if (!out) throw std::runtime_error(path + ": cannot write");
+}
+
+std::vector<std::string> all_captions(const PairDataset& dataset) {
+  std::vector<std::string> captions;
+  for (const auto& sample : dataset.samples) {
+    captions.insert(captions.end(), sample.captions.begin(), sample.captions.end());
+  }
+  return captions;
+}
+
+int64_t count_parameters(torch::nn::Module& module) {
+  int64_t count = 0;
+  for (const auto& p : module.parameters()) count += p.numel();
+  return count;
+}
+
+// Keys the config accepts but this trainer does not act on yet: refused rather than ignored.
+void refuse_unavailable_features(const Config& config) {
+  auto refuse = [](const std::string& key, const std::string& what) {
+    throw ConfigError(key + ": " + what + " is not available yet");
+  };
+  if (config.train.accum_steps != 1) refuse("train.accum_steps", "gradient accumulation");
+  if (config.train.precision != "fp32") refuse("train.precision", "'" + config.train.precision + "'");
+  if (config.train.modality_dropout > 0) refuse("train.modality_dropout", "modality dropout");
+  if (!config.model.init_from.format.empty()) refuse("model.init_from", "initialising from weights");
+  if (config.model.lock.vision || config.model.lock.text) refuse("model.lock", "locking a tower");
+  if (config.loss.balance != "fixed") refuse("loss.balance", "'" + config.loss.balance + "'");
+  for (const auto& term : config.loss.terms) {
+    if (term.name != "clip") refuse("loss.terms." + term.name, "this loss term");
+  }
+}
+
+// Step-time bookkeeping between two progress lines.
+struct Interval {
+  Throughput throughput;
+  double data_wait = 0.0;
+  int64_t samples = 0;
+  double loss_sum = 0.0;
+  int64_t steps = 0;
+};
+
+// train.log gets what the console gets, for as long as the run lasts.
+class LogFileSink {
+ public:
+  void open(const std::string& path) {
+    sink_ = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path);
+    sink_->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
+    spdlog::default_logger()->sinks().push_back(sink_);
+  }
+  ~LogFileSink() {
+    if (!sink_) return;
+    auto& sinks = spdlog::default_logger()->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+  }
+
+ private:
+  std::shared_ptr<spdlog::sinks::basic_file_sink_mt> sink_;
+};
+
+class Trainer {
+ public:
+  Trainer(const Config& config, const TrainOptions& options)
+      : config_(config), options_(options), run_dir_(config.run.output_dir + "/" + config.run.name) {}
+
+  TrainSummary run();
+
+ private:
+  std::optional<Checkpoint> open_run();
+  void build(const std::optional<Checkpoint>& checkpoint);
+  bool step(const Batch& batch);  // false when the step was skipped (non-finite)
+  void log_progress(int64_t total_steps);
+  void save_checkpoint_now();
+  Metrics evaluate_now();
+  CheckpointMeta meta() const;
+
+  Config config_;
+  TrainOptions options_;
+  RunDir run_dir_;
+  LogFileSink log_file_;
+  torch::Device device_ = torch::kCPU;
+  std::shared_ptr<const PairDataset> dataset_;
+  std::shared_ptr<const Tokenizer> tokenizer_;
+  MultimodalModel model_{nullptr};
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::unique_ptr<Loader> loader_;
+  std::unique_ptr<MetricsLog> metrics_;
+  TrainState state_;
+  int64_t total_steps_ = 0;
+  int64_t skipped_nonfinite_ = 0;
+  int64_t last_checkpoint_step_ = -1;
+  double last_lr_ = 0.0;
+  double last_loss_ = 0.0;
+  LossResult last_terms_;
+  Interval interval_;
+  Clock::time_point start_ = Clock::now();
+  int64_t start_step_ = 0;
+};
+
+std::optional<Checkpoint> Trainer::open_run() {
+  if (options_.resume.empty() && run_dir_.exists()) {
+    throw ConfigError(run_dir_.path() + ": run folder exists; pass --resume latest to continue it, "
+                      "or choose another run.name");
+  }
+  run_dir_.create();
+  log_file_.open(run_dir_.file("train.log"));
+  if (options_.resume.empty()) return std::nullopt;
+  std::string path = options_.resume;
+  if (path == "latest") {
+    const auto latest = run_dir_.latest();
+    if (!latest) {
+      spdlog::info("--resume latest: {} has no checkpoint yet; starting fresh", run_dir_.checkpoints());
+      return std::nullopt;
+    }
+    path = *latest;
+  }
+  spdlog::info("resuming from {}", path);
+  return Checkpoint::load(path);
+}
+
+void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
+  const auto& data = config_.data.train;
+  if (data.path.empty()) throw ConfigError("data.train.path: required for training");
+  dataset_ = std::make_shared<PairDataset>(
+      read_pair_csv(data.path, data.image_key, data.caption_key, data.separator[0]));
+  tokenizer_ = checkpoint ? tokenizer_from_bytes(checkpoint->meta().tokenizer_type,
+                                                 checkpoint->meta().tokenizer_bytes)
+                          : build_tokenizer(config_.tokenizer, all_captions(*dataset_),
+                                            static_cast<uint64_t>(config_.run.seed));
+  write_text_file(run_dir_.file("tokenizer.model"), tokenizer_->model_bytes());
+  write_text_file(run_dir_.file("config.yaml"), config_to_yaml(config_));
+
+  torch::manual_seed(static_cast<uint64_t>(config_.run.seed));
+  model_ = build_model(config_.model, TextVocab{tokenizer_->vocab_size(), tokenizer_->eos_id()});
+  model_->to(device_);
+  optimizer_ = build_optimizer(*model_, config_.optim);
+  spdlog::info("model: {} parameters (vision {}, text {}, fusion {}); tokenizer vocabulary {}",
+               count_parameters(*model_), count_parameters(model_->vision()),
+               count_parameters(model_->text()), count_parameters(model_->fusion()),
+               tokenizer_->vocab_size());
+
+  if (checkpoint) {
+    checkpoint->restore_model(*model_);
+    checkpoint->restore_optimizer(*optimizer_);
+    checkpoint->restore_rng();
+    state_ = checkpoint->meta().state;
+    last_checkpoint_step_ = state_.step;
+    MetricsLog::truncate_after(run_dir_.file("metrics.jsonl"), state_.step);
+  }
+  metrics_ = std::make_unique<MetricsLog>(run_dir_.file("metrics.jsonl"));
+
+  LoaderOptions loader_options;
+  loader_options.batch_size = config_.train.batch_size;
+  loader_options.workers = config_.data.workers;
+  loader_options.seed = static_cast<uint64_t>(config_.run.seed);
+  loader_options.context_length = config_.model.text.context_length;
+  loader_options.transform = transform_options(config_.data, config_.model.vision.image_size, true);
+  loader_ = std::make_unique<Loader>(dataset_, tokenizer_, loader_options);
+  if (loader_->batches_per_epoch() == 0) {
+    throw DataError(data.path + ": " + std::to_string(dataset_->samples.size()) +
+                    " pairs, fewer than one batch of train.batch_size " +
+                    std::to_string(config_.train.batch_size));
+  }
+  total_steps_ = config_.train.steps > 0 ? config_.train.steps
+                                         : config_.train.epochs * loader_->batches_per_epoch();
+}
+
+bool Trainer::step(const Batch& batch) {
+  last_lr_ = learning_rate_at(state_.step, total_steps_, config_.optim);
+  set_learning_rate(*optimizer_, last_lr_);
+  optimizer_->zero_grad();
+  auto output = model_->forward(batch.images.to(device_), batch.tokens.to(device_));
+  last_terms_ = compute_loss(config_.loss, output);
+  last_loss_ = last_terms_.total.item<double>();
+  if (!std::isfinite(last_loss_)) {
+    ++skipped_nonfinite_;
+    spdlog::warn("step {}: non-finite loss {}; step skipped", state_.step + 1, last_loss_);
+    return false;
+  }
+  last_terms_.total.backward();
+  if (config_.optim.grad_clip > 0) {
+    torch::nn::utils::clip_grad_norm_(model_->parameters(), config_.optim.grad_clip);
+  }
+  optimizer_->step();
+  model_->fusion().clamp_parameters();
+  return true;
+}
+
+void Trainer::log_progress(int64_t total_steps) {
+  const double interval_seconds = interval_.throughput.seconds_since_tick();
+  const double samples_per_s = interval_.throughput.tick(interval_.samples);
+  const double wait_fraction = interval_seconds > 0 ? interval_.data_wait / interval_seconds : 0.0;
+  const double logit_scale = model_->fusion().logit_scale().item<double>();
+  const double mean_loss = interval_.loss_sum / std::max<int64_t>(1, interval_.steps);
+  const double rate = (state_.step - start_step_) / std::max(1e-9, seconds_since(start_));
+  nlohmann::json record = {{"kind", "train"},       {"step", state_.step},
+                           {"epoch", state_.epoch}, {"loss", last_loss_},
+                           {"lr", last_lr_},        {"logit_scale", logit_scale},
+                           {"samples_per_s", samples_per_s},
+                           {"data_wait_frac", wait_fraction},
+                           {"skipped_nonfinite", skipped_nonfinite_}};
+  for (const auto& [name, value] : last_terms_.terms) record["loss/" + name] = value.item<double>();
+  metrics_->write(record);
+  spdlog::info("step {}/{} | loss {:.4f} | lr {:.2e} | scale {:.1f} | {:.0f} samples/s | data wait {:.0f}% | ETA {}",
+               state_.step, total_steps, mean_loss, last_lr_, logit_scale, samples_per_s,
+               100.0 * wait_fraction, format_duration((total_steps - state_.step) / std::max(rate, 1e-9)));
+  interval_.data_wait = 0.0;
+  interval_.samples = 0;
+  interval_.loss_sum = 0.0;
+  interval_.steps = 0;
+}
+
+CheckpointMeta Trainer::meta() const {
+  CheckpointMeta meta;
+  meta.config_yaml = config_to_yaml(config_);
+  meta.tokenizer_type = tokenizer_->type();
+  meta.tokenizer_bytes = tokenizer_->model_bytes();
+  meta.state = state_;
+  return meta;
+}
+
+void Trainer::save_checkpoint_now() {
+  const std::string path = run_dir_.checkpoint_path(state_.step);
+  save_checkpoint(path, *model_, optimizer_.get(), meta());
+  run_dir_.point_latest(path);
+  run_dir_.prune(config_.train.keep_last);
+  last_checkpoint_step_ = state_.step;
+  metrics_->write({{"kind", "event"}, {"event", "checkpoint"}, {"step", state_.step}, {"path", path}});
+  spdlog::info("checkpoint {}", path);
+}
+
+Metrics Trainer::evaluate_now() {
+  EmbedContext context = make_embed_context(config_, model_, tokenizer_, device_);
+  Metrics metrics = evaluate(context, config_.eval);
+  model_->train();
+  if (metrics.empty()) return metrics;
+
+  nlohmann::json record = {{"kind", "eval"}, {"step", state_.step}};
+  std::string line;
+  for (const auto& [key, value] : metrics) {
+    record[key] = value;
+    line += fmt::format(" {} {:.4f}", key, value);
+  }
+  metrics_->write(record);
+  spdlog::info("eval at step {}:{}", state_.step, line);
+
+  const auto best = metrics.find(config_.eval.best_metric);
+  if (best != metrics.end() && best->second > state_.best_metric) {
+    state_.best_metric = best->second;
+    save_checkpoint(run_dir_.best_path(), *model_, optimizer_.get(), meta());
+  }
+  return metrics;
+}
+
+TrainSummary Trainer::run() {
+  device_ = resolve_device(config_.run.device);
+  refuse_unavailable_features(config_);
+  const auto checkpoint = open_run();
+  build(checkpoint);
+  start_step_ = state_.step;
+  if (state_.step > 0) {
+    metrics_->write({{"kind", "event"}, {"event", "resumed"}, {"step", state_.step}});
+  }
+  spdlog::info("training {} steps of {} pairs ({} batches per epoch) on {}", total_steps_,
+               config_.train.batch_size, loader_->batches_per_epoch(), device_.str());
+
+  model_->train();
+  loader_->start_epoch(state_.epoch, state_.batch_in_epoch);
+  interval_ = Interval{};
+  Metrics last_eval;
+  int64_t last_eval_step = -1;
+  while (state_.step < total_steps_) {
+    const auto wait_start = Clock::now();
+    auto batch = loader_->next();
+    interval_.data_wait += seconds_since(wait_start);
+    if (!batch) {
+      ++state_.epoch;
+      state_.batch_in_epoch = 0;
+      loader_->start_epoch(state_.epoch);
+      continue;
+    }
+    ++state_.batch_in_epoch;
+    step(*batch);
+    ++state_.step;
+    interval_.samples += batch->images.size(0);
+    interval_.loss_sum += last_loss_;
+    ++interval_.steps;
+
+    if (state_.step % config_.train.log_every == 0 || state_.step == total_steps_) log_progress(total_steps_);
+    // Evaluation first, so that the checkpoint of this step carries the best metric it found.
+    if (config_.eval.every > 0 && state_.step % config_.eval.every == 0) {
+      last_eval = evaluate_now();
+      last_eval_step = state_.step;
+    }
+    const auto every = config_.train.checkpoint_every;
+    if (every > 0 && state_.step % every == 0) save_checkpoint_now();
+    if (options_.stop_at_step > 0 && state_.step >= options_.stop_at_step && state_.step < total_steps_) {
+      if (last_checkpoint_step_ != state_.step) save_checkpoint_now();
+      metrics_->write({{"kind", "event"}, {"event", "stopped"}, {"step", state_.step}});
+      spdlog::info("stopped at step {} as asked; --resume latest continues", state_.step);
+      return TrainSummary{run_dir_.path(), state_.step, last_loss_, last_eval};
+    }
+    if (const int signal = stop_requested()) {
+      if (last_checkpoint_step_ != state_.step) save_checkpoint_now();
+      metrics_->write({{"kind", "event"}, {"event", "signal"}, {"step", state_.step}, {"signal", signal}});
+      spdlog::warn("signal {}: checkpoint written at step {}, stopping", signal, state_.step);
+      throw StopRequested(signal);
+    }
+  }
+  if (last_eval_step != state_.step) last_eval = evaluate_now();
+  if (last_checkpoint_step_ != state_.step) save_checkpoint_now();
+  spdlog::info("done: {} steps in {}", state_.step - start_step_, format_duration(seconds_since(start_)));
+  return TrainSummary{run_dir_.path(), state_.step, last_loss_, last_eval};
+}
+
+}  // namespace
+
+TrainSummary train(const Config& config, const TrainOptions& options) {
+  Trainer trainer(config, options);
+  return trainer.run();
+}
+
+}  // namespace mmtrain

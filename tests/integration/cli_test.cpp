@@ -1,0 +1,148 @@
+// The `mmtrain` command as users run it: exit codes, messages, and the files it writes.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/command.h"
+#include "support/metrics.h"
+#include "support/temp_dir.h"
+
+namespace mmtrain {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Small model and few steps on data the binary itself writes.
+std::string tiny_flags(const std::string& data, const std::string& runs) {
+  return " --set run.output_dir=" + runs + " --set data.train.path=" + data + "/train.csv" +
+         " --set tokenizer.vocab_size=128 --set model.embed_dim=32" +
+         " --set 'model.vision={image_size: 32, patch_size: 8, width: 32, layers: 1, heads: 2}'" +
+         " --set 'model.text={context_length: 16, width: 32, layers: 1, heads: 2}'" +
+         " --set train.batch_size=32 --set optim.warmup_steps=2" +
+         " --set eval.zeroshot.path=" + data + "/zeroshot_seen.csv" +
+         " --set eval.zeroshot.classnames=" + data + "/classnames.txt" +
+         " --set eval.zeroshot.templates=" + data + "/templates.txt" +
+         " --set eval.retrieval.path=" + data + "/retrieval.csv";
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = (dir_.path() / "data").string();
+    runs_ = (dir_.path() / "runs").string();
+    config_ = dir_.write("empty.yaml", "{}\n");
+    auto synth = test::run_mmtrain("data synth --out " + data_ + " --n 96 --image-size 32");
+    ASSERT_EQ(synth.exit_code, 0) << synth.output;
+  }
+  std::string train_command(const std::string& name, int steps) {
+    return "train -c " + config_ + tiny_flags(data_, runs_) + " --set run.name=" + name +
+           " --set train.steps=" + std::to_string(steps);
+  }
+
+  test::TempDir dir_;
+  std::string data_, runs_, config_;
+};
+
+TEST(Cli, ConfigErrorExitsTwoNamingFileLineAndKeyPath) {
+  test::TempDir dir;
+  const auto config = dir.write("bad.yaml", "model:\n  vision:\n    widht: 64\n");
+  const auto result = test::run_mmtrain("train -c " + config);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find(config + ":3: model.vision.widht: unknown key (did you mean 'width'?)"),
+            std::string::npos)
+      << result.output;
+}
+
+TEST(Cli, MissingConfigFileExitsTwoNamingIt) {
+  const auto result = test::run_mmtrain("train -c /nonexistent/run.yaml");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("/nonexistent/run.yaml"), std::string::npos) << result.output;
+}
+
+TEST(Cli, EveryCommandHasHelp) {
+  for (const char* command : {"--help", "train --help", "eval --help", "embed --help",
+                              "data synth --help", "tokenizer train --help"}) {
+    const auto result = test::run_mmtrain(command);
+    EXPECT_EQ(result.exit_code, 0) << command;
+    EXPECT_NE(result.output.find("usage: mmtrain"), std::string::npos) << command << "\n" << result.output;
+  }
+  EXPECT_EQ(test::run_mmtrain("frobnicate").exit_code, 2);
+}
+
+TEST_F(CliTest, TrainThenEvalAndEmbedFromTheCheckpointAlone) {
+  const auto trained = test::run_mmtrain(train_command("cli", 3));
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  EXPECT_NE(trained.output.find("samples/s"), std::string::npos);
+  const std::string checkpoint = runs_ + "/cli/checkpoints/latest";
+  ASSERT_TRUE(fs::exists(checkpoint));
+
+  const std::string json = (dir_.path() / "eval.json").string();
+  const auto evaluated = test::run_mmtrain("eval --checkpoint " + checkpoint + " --json " + json);
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.output;
+  std::ifstream in(json);
+  const auto metrics = nlohmann::json::parse(in);
+  EXPECT_EQ(metrics["step"], 3);
+  for (const char* key : {"zeroshot/top1", "zeroshot/top5", "retrieval/image_to_text_R@1",
+                          "retrieval/text_to_image_R@10", "retrieval/text_to_image_mean_rank"}) {
+    EXPECT_TRUE(metrics.contains(key)) << key;
+  }
+
+  const auto texts = dir_.write("texts.txt", "a red circle\na blue square\n\n");
+  const std::string npy = (dir_.path() / "t.npy").string();
+  const auto embedded = test::run_mmtrain("embed --checkpoint " + checkpoint + " --texts " + texts + " --out " + npy);
+  ASSERT_EQ(embedded.exit_code, 0) << embedded.output;
+  const std::string bytes = test::read_bytes(npy);
+  EXPECT_NE(bytes.find("'shape': (3,32)"), std::string::npos);
+  const float* row = reinterpret_cast<const float*>(bytes.data() + bytes.size() - 3 * 32 * sizeof(float));
+  double norm = 0;
+  for (int i = 0; i < 32; ++i) norm += row[i] * row[i];
+  EXPECT_NEAR(std::sqrt(norm), 1.0, 1e-5);
+}
+
+TEST_F(CliTest, EmbedFailsNamingAnUnreadableImage) {
+  ASSERT_EQ(test::run_mmtrain(train_command("embed", 1)).exit_code, 0);
+  const auto csv = dir_.write("images.csv", "filepath\n" + data_ + "/images/retrieval/000000.png\n/nope/missing.png\n");
+  const auto result = test::run_mmtrain("embed --checkpoint " + runs_ + "/embed/checkpoints/latest --images " +
+                                        csv + " --out " + (dir_.path() / "i.npy").string());
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("/nope/missing.png"), std::string::npos) << result.output;
+}
+
+TEST_F(CliTest, SigtermWritesACheckpointAndExits143ThenResumeContinues) {
+  const std::string command = std::string(MMTRAIN_BINARY) + " " + train_command("signal", 100000) +
+                              " --set train.log_every=1 > " + (dir_.path() / "log.txt").string() + " 2>&1";
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const std::string metrics = runs_ + "/signal/metrics.jsonl";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (test::train_losses(metrics).size() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(child, SIGTERM);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 143) << test::read_bytes(dir_.path() / "log.txt");
+  const auto stopped_at = test::train_losses(metrics).rbegin()->first;
+  ASSERT_TRUE(fs::exists(runs_ + "/signal/checkpoints/latest"));
+
+  const auto resumed = test::run_mmtrain(train_command("signal", stopped_at + 2) + " --resume latest");
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming from"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mmtrain

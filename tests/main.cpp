@@ -1,0 +1,14 @@
+// The test binary's entry: the same start-up as `mmtrain` (BLAS kernels, allocator), so tests
+// exercise what users run.
+#include <gtest/gtest.h>
+
+#include "mmtrain/models/registry.h"
+#include "mmtrain/train/runtime.h"
+
+int main(int argc, char** argv) {
+  mmtrain::reexec_with_fast_blas_kernels(argv);
+  mmtrain::tune_allocator();
+  mmtrain::register_builtin_models();
+  testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}

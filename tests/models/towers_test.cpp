@@ -1,0 +1,107 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "mmtrain/errors.h"
+#include "mmtrain/models/registry.h"
+#include "mmtrain/models/text_transformer.h"
+#include "mmtrain/models/vit.h"
+
+namespace mmtrain {
+namespace {
+
+constexpr int kEos = 3;  // int like the other literals: torch::tensor wants one scalar type
+
+TextTransformer small_text_tower() {
+  return TextTransformer(TextTransformerOptions{50, 12, 32, 2, 4, 4.0, Activation::Gelu, kEos});
+}
+
+TEST(Vit, ReturnsClassPlusPatchTokensAndPooledClassToken) {
+  Vit vit(VitOptions{32, 8, 48, 2, 4, 4.0, Activation::Gelu, Pooling::Cls});
+  auto out = vit->forward(torch::randn({3, 3, 32, 32}));
+  EXPECT_EQ(out.tokens.sizes(), (std::vector<int64_t>{3, 1 + 16, 48}));
+  EXPECT_EQ(out.pooled.sizes(), (std::vector<int64_t>{3, 48}));
+  EXPECT_TRUE(torch::equal(out.pooled, out.tokens.select(1, 0)));
+}
+
+TEST(Vit, MeanPoolingAveragesThePatchTokens) {
+  Vit vit(VitOptions{32, 16, 32, 1, 2, 4.0, Activation::QuickGelu, Pooling::Mean});
+  auto out = vit->forward(torch::randn({2, 3, 32, 32}));
+  EXPECT_TRUE(torch::allclose(out.pooled, out.tokens.slice(1, 1).mean(1)));
+}
+
+TEST(TextTransformer, PoolsAtTheEndOfTextTokenAndMasksWhatFollows) {
+  auto tower = small_text_tower();
+  auto tokens = torch::tensor({{2, 7, 8, kEos, 0, 0}, {2, 9, kEos, 0, 0, 0}}, torch::kLong);
+  auto out = tower->forward(tokens);
+  EXPECT_EQ(out.tokens.sizes(), (std::vector<int64_t>{2, 6, 32}));
+  EXPECT_TRUE(torch::equal(out.pooled[0], out.tokens[0][3]));
+  EXPECT_TRUE(torch::equal(out.pooled[1], out.tokens[1][2]));
+  auto expected_mask = torch::tensor({{0, 0, 0, 0, 1, 1}, {0, 0, 0, 1, 1, 1}}).to(torch::kBool);
+  EXPECT_TRUE(torch::equal(out.pad_mask, expected_mask));
+}
+
+TEST(TextTransformer, IsCausalSoLaterTokensDoNotChangeEarlierOutputs) {
+  auto tower = small_text_tower();
+  auto a = torch::tensor({{2, 7, 8, 9, kEos}}, torch::kLong);
+  auto b = torch::tensor({{2, 7, 8, 11, kEos}}, torch::kLong);
+  auto out_a = tower->forward(a).tokens;
+  auto out_b = tower->forward(b).tokens;
+  EXPECT_TRUE(torch::allclose(out_a.slice(1, 0, 3), out_b.slice(1, 0, 3), 1e-6, 1e-6));
+  EXPECT_FALSE(torch::allclose(out_a.select(1, 3), out_b.select(1, 3)));
+}
+
+ModelConfig small_model_config() {
+  ModelConfig config;
+  config.embed_dim = 16;
+  config.vision = VisionConfig{"vit", 32, 16, 32, 1, 2, 4.0, "gelu", "cls"};
+  config.text = TextConfig{"transformer", 8, 24, 1, 2, 4.0, "gelu"};
+  return config;
+}
+
+TEST(MultimodalModel, GivesUnitLengthEmbeddingsOfEmbedDimAndTheInitialScale) {
+  auto model = build_model(small_model_config(), TextVocab{40, kEos});
+  auto tokens = torch::tensor({{2, 5, kEos, 0}, {2, 6, 7, kEos}}, torch::kLong);
+  auto out = model->forward(torch::randn({2, 3, 32, 32}), tokens);
+  EXPECT_EQ(out.image_embeds.sizes(), (std::vector<int64_t>{2, 16}));
+  EXPECT_EQ(out.text_embeds.sizes(), (std::vector<int64_t>{2, 16}));
+  EXPECT_TRUE(torch::allclose(out.image_embeds.norm(2, 1), torch::ones({2}), 1e-5, 1e-5));
+  EXPECT_NEAR(out.logit_scale.item<double>(), 1.0 / 0.07, 1e-3);
+}
+
+TEST(MultimodalModel, EveryParameterReceivesAGradient) {
+  auto model = build_model(small_model_config(), TextVocab{40, kEos});
+  auto tokens = torch::tensor({{2, 5, kEos, 0}, {2, 6, 7, kEos}}, torch::kLong);
+  auto out = model->forward(torch::randn({2, 3, 32, 32}), tokens);
+  (out.logit_scale * torch::matmul(out.image_embeds, out.text_embeds.t())).logsumexp(1).sum().backward();
+  for (const auto& item : model->named_parameters()) {
+    ASSERT_TRUE(item.value().grad().defined()) << item.key();
+  }
+}
+
+TEST(Registry, UnknownTowerTypeIsRejectedWithTheValidOnes) {
+  auto config = small_model_config();
+  config.vision.type = "vitt";
+  try {
+    build_model(config, TextVocab{40, kEos});
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("model.vision.type: unknown type 'vitt' (valid: vit)"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
+TEST(Registry, NamesFollowOpenClipsLayout) {
+  auto model = build_model(small_model_config(), TextVocab{40, kEos});
+  auto params = model->named_parameters();
+  for (const char* name : {"vision.conv1.weight", "vision.class_embedding", "vision.ln_post.weight",
+                           "vision.transformer.resblocks.0.attn.in_proj_weight",
+                           "vision.transformer.resblocks.0.mlp.c_fc.weight",
+                           "text.token_embedding.weight", "text.positional_embedding",
+                           "text.ln_final.bias", "fusion.logit_scale"}) {
+    EXPECT_NE(params.find(name), nullptr) << name;
+  }
+}
+
+}  // namespace
+}  // namespace mmtrain
