@@ -26,6 +26,8 @@ const Command kCommands[] = {
     {"embed", mmtrain::cli::run_embed, "write L2-normalised image or text embeddings to .npy"},
     {"data", mmtrain::cli::run_data, "data tools: `data synth` writes the built-in data set"},
     {"tokenizer", mmtrain::cli::run_tokenizer, "tokenizer tools: `tokenizer train` from captions"},
+    {"convert", mmtrain::cli::run_convert, "open_clip weights to an mmtrain checkpoint"},
+    {"export", mmtrain::cli::run_export, "a checkpoint to open_clip's config + safetensors"},
 };
 
 void print_usage(std::ostream& out) {

@@ -243,6 +243,8 @@ void visit_fields(V& v, InitFromConfig& c) {
   v("weights", c.weights);
   v("config", c.config);
   v("strict", c.strict);
+  v("image_size", c.image_size, at_least(0));
+  v("context_length", c.context_length, at_least(0));
 }
 
 template <class V>
@@ -291,6 +293,7 @@ void visit_fields(V& v, TrainConfig& c) {
   v("checkpoint_every", c.checkpoint_every, at_least(0));
   v("keep_last", c.keep_last, at_least(1));
   v("modality_dropout", c.modality_dropout, between(0, 1));
+  v("max_nonfinite_in_a_row", c.max_nonfinite_in_a_row, at_least(1));
 }
 
 template <class V>

@@ -6,6 +6,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "mmtrain/data/pil_resize.h"
 #include "mmtrain/data/rng.h"
 #include "mmtrain/errors.h"
 
@@ -25,21 +26,28 @@ cv::Mat to_rgb8(const cv::Mat& decoded) {
   return rgb;
 }
 
-// Shrinking averages over the source pixels (antialiased); enlarging interpolates bicubically.
-cv::Mat resize_to(const cv::Mat& img, int width, int height) {
-  if (img.cols == width && img.rows == height) return img;
-  const bool shrinking = width < img.cols && height < img.rows;
-  cv::Mat out;
-  cv::resize(img, out, cv::Size(width, height), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_CUBIC);
-  return out;
+// torchvision's Resize(int): the short side becomes `size` and the long side is truncated, not
+// rounded (int(size * long / short)), so a 37x91 image becomes 64x157, not 64x158.
+cv::Size short_side_resized(cv::Size in, int size) {
+  const int short_side = std::min(in.width, in.height), long_side = std::max(in.width, in.height);
+  const int new_long = static_cast<int>(static_cast<double>(int64_t{size} * long_side) / short_side);
+  return in.width <= in.height ? cv::Size(size, new_long) : cv::Size(new_long, size);
 }
 
+// torchvision's CenterCrop offset int(round(excess / 2.0)): Python's round sends halves to the
+// even neighbour, so an excess of 93 starts the crop at 46 and one of 3 at 2.
+int centre_crop_offset(int excess) {
+  const int half = excess / 2;
+  return excess % 2 != 0 && half % 2 != 0 ? half + 1 : half;
+}
+
+// open_clip's eval preprocessing, Pillow's bicubic resize included: CLIP weights were trained on
+// its output, which OpenCV's kernels miss by several 8-bit levels.
 cv::Mat eval_view(const cv::Mat& rgb, int size) {
-  const double scale = static_cast<double>(size) / std::min(rgb.cols, rgb.rows);
-  const int width = std::max(size, static_cast<int>(std::lround(rgb.cols * scale)));
-  const int height = std::max(size, static_cast<int>(std::lround(rgb.rows * scale)));
-  cv::Mat resized = resize_to(rgb, width, height);
-  return resized(cv::Rect((width - size) / 2, (height - size) / 2, size, size));
+  const cv::Size resized_size = short_side_resized(rgb.size(), size);
+  const cv::Mat resized = pil_resize_bicubic(rgb, resized_size.width, resized_size.height);
+  const int left = centre_crop_offset(resized.cols - size), top = centre_crop_offset(resized.rows - size);
+  return resized(cv::Rect(left, top, size, size));
 }
 
 // torchvision's RandomResizedCrop: ten tries at a random area and log-uniform aspect ratio, then a
@@ -75,7 +83,8 @@ void jitter_colours(cv::Mat& img, double strength, SplitMix64& rng) {
 
 cv::Mat train_view(const cv::Mat& rgb, const TransformOptions& o, uint64_t seed) {
   SplitMix64 rng(seed);
-  cv::Mat view = resize_to(rgb(random_crop_rect(rgb, o, rng)), o.image_size, o.image_size).clone();
+  // Pillow's bicubic, as open_clip's RandomResizedCrop uses, so training sees the pixels eval sees.
+  cv::Mat view = pil_resize_bicubic(rgb(random_crop_rect(rgb, o, rng)), o.image_size, o.image_size);
   if (o.flip && rng.uniform() < 0.5) cv::flip(view, view, 1);
   if (o.color_jitter > 0.0) jitter_colours(view, o.color_jitter, rng);
   return view;

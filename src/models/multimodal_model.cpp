@@ -19,6 +19,22 @@ ModelOutput MultimodalModelImpl::forward(const torch::Tensor& images, const torc
   return out;
 }
 
+namespace {
+void freeze(std::vector<torch::Tensor> parameters) {
+  for (auto& p : parameters) p.requires_grad_(false);
+}
+}  // namespace
+
+void MultimodalModelImpl::lock_vision() {
+  freeze(vision_->parameters());
+  freeze(fusion_->image_side_parameters());
+}
+
+void MultimodalModelImpl::lock_text() {
+  freeze(text_->parameters());
+  freeze(fusion_->text_side_parameters());
+}
+
 torch::Tensor MultimodalModelImpl::encode_images(const torch::Tensor& images) {
   return fusion_->embed_image(vision_->forward(images));
 }

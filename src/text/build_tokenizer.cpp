@@ -4,13 +4,16 @@
 #include <sstream>
 
 #include "mmtrain/errors.h"
+#include "mmtrain/text/clip_bpe_tokenizer.h"
 #include "mmtrain/text/sentencepiece_tokenizer.h"
 
 namespace mmtrain {
 
 std::shared_ptr<const Tokenizer> tokenizer_from_bytes(const std::string& type, const std::string& bytes) {
   if (type == "sentencepiece") return load_sentencepiece(bytes);
-  throw ConfigError("tokenizer.type: '" + type + "' is not available in this build (valid: sentencepiece)");
+  if (type == "clip_bpe") return load_clip_bpe(bytes);
+  throw ConfigError("tokenizer.type: '" + type +
+                    "' is not available in this build (valid: sentencepiece, clip_bpe)");
 }
 
 std::shared_ptr<const Tokenizer> build_tokenizer(const TokenizerConfig& config,
@@ -20,7 +23,11 @@ std::shared_ptr<const Tokenizer> build_tokenizer(const TokenizerConfig& config,
     if (!in) throw ConfigError("tokenizer.path: cannot read '" + config.path + "'");
     std::ostringstream bytes;
     bytes << in.rdbuf();
-    return tokenizer_from_bytes(config.type, bytes.str());
+    try {
+      return tokenizer_from_bytes(config.type, bytes.str());
+    } catch (const std::runtime_error& error) {
+      throw ConfigError("tokenizer.path: '" + config.path + "' is not a " + config.type + " model: " + error.what());
+    }
   }
   if (config.type != "sentencepiece") {
     throw ConfigError("tokenizer.path: required for tokenizer.type '" + config.type + "'");

@@ -200,6 +200,15 @@ void Checkpoint::restore_model(torch::nn::Module& model) const {
   for (auto& item : model.named_buffers()) restore(item.key(), item.value());
 }
 
+std::map<std::string, torch::Tensor> Checkpoint::model_tensors() const {
+  std::map<std::string, torch::Tensor> tensors;
+  const std::string prefix = "model/";
+  for (const auto& key : archive_->keys()) {
+    if (key.rfind(prefix, 0) == 0) tensors.emplace(key.substr(prefix.size()), read_tensor(*archive_, key));
+  }
+  return tensors;
+}
+
 bool Checkpoint::has_optimizer() const {
   torch::serialize::InputArchive optimizer_archive;
   return archive_->try_read("optimizer", optimizer_archive);

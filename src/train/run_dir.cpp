@@ -45,16 +45,21 @@ std::optional<std::string> RunDir::latest() const {
   return (fs::path(checkpoints()) / target).string();
 }
 
-void RunDir::prune(int keep_last) const {
-  std::vector<fs::path> steps;
-  for (const auto& entry : fs::directory_iterator(checkpoints())) {
+std::vector<std::string> RunDir::step_checkpoints_newest_first() const {
+  std::vector<std::string> steps;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(checkpoints(), error)) {
     const auto name = entry.path().filename().string();
-    if (name.rfind("step_", 0) == 0 && entry.path().extension() == ".pt") steps.push_back(entry.path());
+    if (name.rfind("step_", 0) == 0 && entry.path().extension() == ".pt") steps.push_back(entry.path().string());
   }
-  std::sort(steps.begin(), steps.end());  // zero-padded step numbers sort by name
+  std::sort(steps.rbegin(), steps.rend());  // zero-padded step numbers sort by name
+  return steps;
+}
+
+void RunDir::prune(int keep_last) const {
+  const auto steps = step_checkpoints_newest_first();
   const auto newest = latest();
-  const int excess = static_cast<int>(steps.size()) - keep_last;
-  for (int i = 0; i < excess; ++i) {
+  for (size_t i = static_cast<size_t>(keep_last); i < steps.size(); ++i) {
     if (newest && fs::equivalent(steps[i], *newest)) continue;
     fs::remove(steps[i]);
   }

@@ -9,6 +9,7 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "mmtrain/config/config_diff.h"
 #include "mmtrain/config/load_config.h"
 #include "mmtrain/data/loader.h"
 #include "mmtrain/errors.h"
@@ -16,6 +17,7 @@
 #include "mmtrain/models/registry.h"
 #include "mmtrain/text/build_tokenizer.h"
 #include "mmtrain/train/checkpoint.h"
+#include "mmtrain/train/init_from.h"
 #include "mmtrain/train/lr_schedule.h"
 #include "mmtrain/train/metrics_log.h"
 #include "mmtrain/train/optimizer.h"
@@ -62,8 +64,6 @@ void refuse_unavailable_features(const Config& config) {
   if (config.train.accum_steps != 1) refuse("train.accum_steps", "gradient accumulation");
   if (config.train.precision != "fp32") refuse("train.precision", "'" + config.train.precision + "'");
   if (config.train.modality_dropout > 0) refuse("train.modality_dropout", "modality dropout");
-  if (!config.model.init_from.format.empty()) refuse("model.init_from", "initialising from weights");
-  if (config.model.lock.vision || config.model.lock.text) refuse("model.lock", "locking a tower");
   if (config.loss.balance != "fixed") refuse("loss.balance", "'" + config.loss.balance + "'");
   for (const auto& term : config.loss.terms) {
     if (term.name != "clip") refuse("loss.terms." + term.name, "this loss term");
@@ -106,8 +106,10 @@ class Trainer {
 
  private:
   std::optional<Checkpoint> open_run();
+  std::optional<Checkpoint> newest_valid_checkpoint();
   void build(const std::optional<Checkpoint>& checkpoint);
   bool step(const Batch& batch);  // false when the step was skipped (non-finite)
+  bool skip_step(const char* what, double value);
   void log_progress(int64_t total_steps);
   void save_checkpoint_now();
   Metrics evaluate_now();
@@ -127,6 +129,7 @@ class Trainer {
   TrainState state_;
   int64_t total_steps_ = 0;
   int64_t skipped_nonfinite_ = 0;
+  int nonfinite_in_a_row_ = 0;
   int64_t last_checkpoint_step_ = -1;
   double last_lr_ = 0.0;
   double last_loss_ = 0.0;
@@ -144,17 +147,50 @@ std::optional<Checkpoint> Trainer::open_run() {
   run_dir_.create();
   log_file_.open(run_dir_.file("train.log"));
   if (options_.resume.empty()) return std::nullopt;
-  std::string path = options_.resume;
-  if (path == "latest") {
-    const auto latest = run_dir_.latest();
-    if (!latest) {
-      spdlog::info("--resume latest: {} has no checkpoint yet; starting fresh", run_dir_.checkpoints());
-      return std::nullopt;
-    }
-    path = *latest;
+  if (options_.resume != "latest") {
+    spdlog::info("resuming from {}", options_.resume);
+    return Checkpoint::load(options_.resume);
   }
-  spdlog::info("resuming from {}", path);
-  return Checkpoint::load(path);
+  return newest_valid_checkpoint();
+}
+
+// `latest` first, then older step files: a corrupt newest file (disk trouble, a copy cut short)
+// costs the steps since the one before it, not the run.
+std::optional<Checkpoint> Trainer::newest_valid_checkpoint() {
+  std::vector<std::string> candidates;
+  if (const auto latest = run_dir_.latest()) candidates.push_back(*latest);
+  for (const auto& path : run_dir_.step_checkpoints_newest_first()) {
+    if (candidates.empty() || path != candidates.front()) candidates.push_back(path);
+  }
+  for (const auto& path : candidates) {
+    try {
+      auto checkpoint = Checkpoint::load(path);
+      spdlog::info("resuming from {}", path);
+      return checkpoint;
+    } catch (const std::exception& error) {
+      spdlog::warn("{}; trying an older checkpoint", error.what());
+    }
+  }
+  spdlog::info("--resume latest: {} has no valid checkpoint yet; starting fresh", run_dir_.checkpoints());
+  return std::nullopt;
+}
+
+// A resumed run must continue the same run: changes to what feeds the numbers are refused, the
+// rest (logging, evaluation, cadence, threads) accepted and logged.
+void check_resumed_config(const Config& stored, const Config& now) {
+  std::string refused;
+  for (const auto& change : diff_configs(stored, now)) {
+    const std::string line = change.key + ": " + change.before + " -> " + change.after;
+    if (breaks_continuity(change.key)) {
+      refused += "\n  " + line;
+    } else {
+      spdlog::info("config change accepted on resume: {}", line);
+    }
+  }
+  if (!refused.empty()) {
+    throw ConfigError("--resume: these changes would not continue the same run (start a new run.name, or "
+                      "fine-tune with model.init_from):" + refused);
+  }
 }
 
 void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
@@ -162,15 +198,24 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
   if (data.path.empty()) throw ConfigError("data.train.path: required for training");
   dataset_ = std::make_shared<PairDataset>(
       read_pair_csv(data.path, data.image_key, data.caption_key, data.separator[0]));
-  tokenizer_ = checkpoint ? tokenizer_from_bytes(checkpoint->meta().tokenizer_type,
-                                                 checkpoint->meta().tokenizer_bytes)
-                          : build_tokenizer(config_.tokenizer, all_captions(*dataset_),
-                                            static_cast<uint64_t>(config_.run.seed));
+  auto init_tokenizer = adopt_init_architecture(config_);
+  if (checkpoint) {
+    check_resumed_config(parse_config(checkpoint->meta().config_yaml, "checkpoint config"), config_);
+  }
+  if (checkpoint) {
+    tokenizer_ = tokenizer_from_bytes(checkpoint->meta().tokenizer_type, checkpoint->meta().tokenizer_bytes);
+  } else if (init_tokenizer) {
+    tokenizer_ = std::move(init_tokenizer);
+  } else {
+    tokenizer_ = build_tokenizer(config_.tokenizer, all_captions(*dataset_), static_cast<uint64_t>(config_.run.seed));
+  }
   write_text_file(run_dir_.file("tokenizer.model"), tokenizer_->model_bytes());
   write_text_file(run_dir_.file("config.yaml"), config_to_yaml(config_));
 
   torch::manual_seed(static_cast<uint64_t>(config_.run.seed));
   model_ = build_model(config_.model, TextVocab{tokenizer_->vocab_size(), tokenizer_->eos_id()});
+  if (!checkpoint) load_init_weights(config_, *model_);
+  apply_locks(config_.model.lock, *model_);
   model_->to(device_);
   optimizer_ = build_optimizer(*model_, config_.optim);
   spdlog::info("model: {} parameters (vision {}, text {}, fusion {}); tokenizer vocabulary {}",
@@ -211,18 +256,30 @@ bool Trainer::step(const Batch& batch) {
   auto output = model_->forward(batch.images.to(device_), batch.tokens.to(device_));
   last_terms_ = compute_loss(config_.loss, output);
   last_loss_ = last_terms_.total.item<double>();
-  if (!std::isfinite(last_loss_)) {
-    ++skipped_nonfinite_;
-    spdlog::warn("step {}: non-finite loss {}; step skipped", state_.step + 1, last_loss_);
-    return false;
-  }
+  if (!std::isfinite(last_loss_)) return skip_step("loss", last_loss_);
   last_terms_.total.backward();
-  if (config_.optim.grad_clip > 0) {
-    torch::nn::utils::clip_grad_norm_(model_->parameters(), config_.optim.grad_clip);
-  }
+  // The total norm is computed either way: a non-finite one means a non-finite gradient.
+  const double max_norm = config_.optim.grad_clip > 0 ? config_.optim.grad_clip : INFINITY;
+  const double norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), max_norm);
+  if (!std::isfinite(norm)) return skip_step("gradient norm", norm);
   optimizer_->step();
   model_->fusion().clamp_parameters();
+  nonfinite_in_a_row_ = 0;
   return true;
+}
+
+bool Trainer::skip_step(const char* what, double value) {
+  ++skipped_nonfinite_;
+  ++nonfinite_in_a_row_;
+  optimizer_->zero_grad();
+  spdlog::warn("step {}: non-finite {} ({}); step skipped", state_.step + 1, what, value);
+  if (nonfinite_in_a_row_ >= config_.train.max_nonfinite_in_a_row) {
+    throw std::runtime_error(
+        std::to_string(nonfinite_in_a_row_) + " non-finite steps in a row (train.max_nonfinite_in_a_row) at step " +
+        std::to_string(state_.step + 1) + ": lower optim.lr or raise optim.warmup_steps, set optim.grad_clip (e.g. 1.0), "
+        "and check the data for broken images; --resume latest restarts from the last checkpoint");
+  }
+  return false;
 }
 
 void Trainer::log_progress(int64_t total_steps) {

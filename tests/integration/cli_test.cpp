@@ -139,7 +139,8 @@ TEST_F(CliTest, SigtermWritesACheckpointAndExits143ThenResumeContinues) {
   const auto stopped_at = test::train_losses(metrics).rbegin()->first;
   ASSERT_TRUE(fs::exists(runs_ + "/signal/checkpoints/latest"));
 
-  const auto resumed = test::run_mmtrain(train_command("signal", stopped_at + 2) + " --resume latest");
+  const auto resumed = test::run_mmtrain(train_command("signal", 100000) + " --resume latest --stop-at " +
+                                         std::to_string(stopped_at + 2));
   EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming from"), std::string::npos);
 }

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "mmtrain/errors.h"
+#include "mmtrain/eval/checkpoint_model.h"
+#include "mmtrain/train/checkpoint.h"
 #include "support/metrics.h"
 #include "support/temp_dir.h"
 #include "support/tiny_run.h"
@@ -66,6 +68,69 @@ TEST_F(TrainerTest, TooFewPairsForOneBatchIsADataError) {
   Config c = config(1, "small");
   c.train.batch_size = 1000;
   EXPECT_THROW(train(c, TrainOptions{}), DataError);
+}
+
+TEST_F(TrainerTest, ResumeFallsBackToTheNewestValidCheckpointWhenLatestIsTruncated) {
+  Config c = config(6, "fallback");
+  c.train.checkpoint_every = 2;
+  train(c, TrainOptions{"", 4});
+  const auto newest = (dir_.path() / "runs/fallback/checkpoints/step_00000004.pt");
+  std::filesystem::resize_file(newest, std::filesystem::file_size(newest) / 2);
+
+  const auto summary = train(c, TrainOptions{"latest", 0});
+  EXPECT_EQ(summary.steps, 6);
+  const auto losses = test::train_losses(metrics("fallback"));
+  EXPECT_EQ(losses.size(), 6u);  // steps 3 and 4 were run again, and logged once
+  train(config(6, "fallback_unbroken"), TrainOptions{});
+  EXPECT_EQ(losses, test::train_losses(metrics("fallback_unbroken")));
+}
+
+TEST_F(TrainerTest, ResumeRefusesChangesThatBreakContinuityAndListsThem) {
+  train(config(4, "changed"), TrainOptions{"", 2});
+  Config changed = config(4, "changed");
+  changed.train.batch_size = 16;
+  changed.optim.lr = 1e-4;
+  try {
+    train(changed, TrainOptions{"latest", 0});
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("train.batch_size: 32 -> 16"), std::string::npos) << message;
+    EXPECT_NE(message.find("optim.lr:"), std::string::npos) << message;
+  }
+}
+
+TEST_F(TrainerTest, ResumeAcceptsLoggingAndCadenceChanges) {
+  train(config(4, "harmless"), TrainOptions{"", 2});
+  Config changed = config(4, "harmless");
+  changed.train.log_every = 2;
+  changed.train.keep_last = 5;
+  changed.run.threads = 1;
+  EXPECT_EQ(train(changed, TrainOptions{"latest", 0}).steps, 4);
+}
+
+// A NaN weight makes every loss NaN: each step is skipped and counted, and the run stops after
+// train.max_nonfinite_in_a_row of them with advice instead of training on garbage.
+TEST_F(TrainerTest, NonFiniteStepsAreSkippedAndTooManyInARowStopTheRun) {
+  train(config(1, "source"), TrainOptions{});
+  const std::string source = (dir_.path() / "runs/source/checkpoints/latest").string();
+  const std::string poisoned = (dir_.path() / "poisoned.pt").string();
+  {
+    CheckpointModel loaded = load_checkpoint_model(source, torch::kCPU);
+    torch::NoGradGuard no_grad;
+    loaded.model->named_parameters()["fusion.text_projection"][0][0] = NAN;
+    save_checkpoint(poisoned, *loaded.model, nullptr, Checkpoint::load(source).meta());
+  }
+  Config c = config(20, "nan");
+  c.model.init_from.format = "mmtrain";
+  c.model.init_from.weights = poisoned;
+  c.train.max_nonfinite_in_a_row = 3;
+  try {
+    train(c, TrainOptions{});
+    FAIL() << "expected the run to stop";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("3 non-finite steps in a row"), std::string::npos) << error.what();
+  }
 }
 
 }  // namespace

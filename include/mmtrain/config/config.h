@@ -76,11 +76,16 @@ struct FusionConfig {
   int heads = 4;
 };
 
+// Fine-tuning: the architecture comes with the weights (an mmtrain checkpoint's model section, or
+// open_clip's model config JSON); only the input sizes may change, interpolating positional
+// embeddings.
 struct InitFromConfig {
-  std::string format;  // "" | mmtrain | open_clip
-  std::string weights;
-  std::string config;
-  bool strict = true;
+  std::string format;   // "" | mmtrain | open_clip
+  std::string weights;  // checkpoint, .safetensors, or torch.save'd .pt/.bin state_dict
+  std::string config;   // open_clip: open_clip_config.json or a bare model config
+  bool strict = true;   // every weight mapped and every parameter loaded
+  int image_size = 0;      // 0 = as the weights were trained
+  int context_length = 0;  // 0 = as the weights were trained
 };
 
 struct LockConfig {
@@ -127,6 +132,7 @@ struct TrainConfig {
   int64_t checkpoint_every = 500;
   int keep_last = 3;
   double modality_dropout = 0.0;
+  int max_nonfinite_in_a_row = 10;  // skipped steps (non-finite loss or gradient) before giving up
 };
 
 struct ZeroShotConfig {

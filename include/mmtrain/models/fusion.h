@@ -3,6 +3,8 @@
 // match score for aligned pairs (image-text matching, re-ranking).
 #pragma once
 
+#include <vector>
+
 #include <torch/nn/module.h>
 
 #include "mmtrain/models/encoded.h"
@@ -23,6 +25,10 @@ class FusionImpl : public torch::nn::Module {
   // Match logits of aligned pairs: image i with text i -> [B]. Only fused types have one.
   virtual bool has_match() const { return false; }
   virtual torch::Tensor match(const Encoded& image, const Encoded& text);
+  // The fusion's parameters that belong to one tower's side (its projection): locking a tower
+  // (LiT) freezes them with it.
+  virtual std::vector<torch::Tensor> image_side_parameters() { return {}; }
+  virtual std::vector<torch::Tensor> text_side_parameters() { return {}; }
   // Keeps learned scalars in range after each optimizer step.
   virtual void clamp_parameters() {}
 };

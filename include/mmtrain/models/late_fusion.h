@@ -13,6 +13,8 @@ class LateFusionImpl : public FusionImpl {
   torch::Tensor embed_text(const Encoded& text) override;
   torch::Tensor logit_scale() override;
   void clamp_parameters() override;
+  std::vector<torch::Tensor> image_side_parameters() override { return {image_projection_}; }
+  std::vector<torch::Tensor> text_side_parameters() override { return {text_projection_}; }
 
  private:
   torch::Tensor image_projection_;  // [D_img,E]

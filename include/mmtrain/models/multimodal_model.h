@@ -26,6 +26,10 @@ class MultimodalModelImpl : public torch::nn::Module {
   torch::Tensor encode_images(const torch::Tensor& images);  // -> [B,E] L2-normalised
   torch::Tensor encode_texts(const torch::Tensor& tokens);   // -> [B,E] L2-normalised
 
+  // Freezes a tower and its side of the fusion (requires_grad false): LiT-style fine-tuning.
+  void lock_vision();
+  void lock_text();
+
   VisionTowerImpl& vision() { return *vision_; }
   TextTowerImpl& text() { return *text_; }
   FusionImpl& fusion() { return *fusion_; }

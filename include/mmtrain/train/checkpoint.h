@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -40,6 +41,8 @@ class Checkpoint {
   // Copies every parameter and buffer; a missing key or a shape mismatch throws, naming it.
   void restore_model(torch::nn::Module& model) const;
   void restore_optimizer(torch::optim::Optimizer& optimizer) const;
+  // Every model tensor by parameter or buffer name (fine-tuning loads these non-strictly).
+  std::map<std::string, torch::Tensor> model_tensors() const;
   void restore_rng() const;
   bool has_optimizer() const;
 

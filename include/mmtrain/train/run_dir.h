@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mmtrain {
 
@@ -23,6 +24,8 @@ class RunDir {
   void point_latest(const std::string& checkpoint) const;
   // The file `latest` points to, if any.
   std::optional<std::string> latest() const;
+  // step_*.pt files, newest first.
+  std::vector<std::string> step_checkpoints_newest_first() const;
   // Deletes step_*.pt files beyond the newest keep_last, never the one `latest` points to.
   void prune(int keep_last) const;
 

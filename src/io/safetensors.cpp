@@ -1,0 +1,103 @@
+#include "mmtrain/io/safetensors.h"
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace mmtrain {
+
+namespace {
+
+struct DtypeName {
+  const char* name;
+  torch::ScalarType type;
+};
+
+constexpr DtypeName kDtypes[] = {
+    {"F32", torch::kFloat32}, {"F16", torch::kFloat16}, {"BF16", torch::kBFloat16},
+    {"F64", torch::kFloat64}, {"I64", torch::kInt64},   {"I32", torch::kInt32},
+    {"I16", torch::kInt16},   {"I8", torch::kInt8},     {"U8", torch::kUInt8},
+    {"BOOL", torch::kBool}};
+
+torch::ScalarType dtype_from_name(const std::string& name, const std::string& where) {
+  for (const auto& entry : kDtypes) {
+    if (name == entry.name) return entry.type;
+  }
+  throw std::runtime_error(where + ": unsupported dtype '" + name + "'");
+}
+
+const char* name_from_dtype(torch::ScalarType type, const std::string& where) {
+  for (const auto& entry : kDtypes) {
+    if (type == entry.type) return entry.name;
+  }
+  throw std::runtime_error(where + ": cannot store dtype " + std::string(c10::toString(type)));
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+}  // namespace
+
+TensorMap read_safetensors(const std::string& path) {
+  const std::string bytes = read_all(path);
+  uint64_t header_size = 0;
+  if (bytes.size() < 8) throw std::runtime_error(path + ": too short to be a safetensors file");
+  std::memcpy(&header_size, bytes.data(), 8);  // little-endian hosts only, as LibTorch's CPU builds
+  if (header_size > bytes.size() - 8) throw std::runtime_error(path + ": header length beyond the end of the file");
+  const auto header = nlohmann::json::parse(bytes.substr(8, header_size), nullptr, false);
+  if (header.is_discarded() || !header.is_object()) throw std::runtime_error(path + ": header is not a JSON object");
+
+  const size_t data_start = 8 + header_size;
+  TensorMap tensors;
+  for (const auto& [name, info] : header.items()) {
+    if (name == "__metadata__") continue;
+    const std::string where = path + ": tensor '" + name + "'";
+    const auto type = dtype_from_name(info.at("dtype").get<std::string>(), where);
+    const auto shape = info.at("shape").get<std::vector<int64_t>>();
+    const auto offsets = info.at("data_offsets").get<std::vector<uint64_t>>();
+    auto tensor = torch::empty(shape, torch::TensorOptions().dtype(type));
+    const uint64_t size = tensor.numel() * tensor.element_size();
+    if (offsets.size() != 2 || offsets[1] - offsets[0] != size || data_start + offsets[1] > bytes.size()) {
+      throw std::runtime_error(where + ": data offsets do not match its shape and dtype (truncated file?)");
+    }
+    if (size > 0) std::memcpy(tensor.data_ptr(), bytes.data() + data_start + offsets[0], size);
+    tensors.emplace(name, std::move(tensor));
+  }
+  return tensors;
+}
+
+void write_safetensors(const std::string& path, const TensorMap& tensors) {
+  nlohmann::json header = nlohmann::json::object();
+  std::vector<torch::Tensor> contiguous;
+  uint64_t offset = 0;
+  for (const auto& [name, tensor] : tensors) {
+    auto t = tensor.detach().to(torch::kCPU).contiguous();
+    const uint64_t size = t.numel() * t.element_size();
+    header[name] = {{"dtype", name_from_dtype(t.scalar_type(), path)},
+                    {"shape", t.sizes().vec()},
+                    {"data_offsets", {offset, offset + size}}};
+    offset += size;
+    contiguous.push_back(std::move(t));
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // keeps the tensor data 8-byte aligned
+  const uint64_t header_size = text.size();
+
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw std::runtime_error(path + ": cannot open for writing");
+  out.write(reinterpret_cast<const char*>(&header_size), 8);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  for (const auto& t : contiguous) {
+    out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.numel() * t.element_size()));
+  }
+  if (!out) throw std::runtime_error(path + ": write failed");
+}
+
+}  // namespace mmtrain

@@ -1,0 +1,82 @@
+#include "mmtrain/train/init_from.h"
+
+#include <spdlog/spdlog.h>
+
+#include "mmtrain/config/load_config.h"
+#include "mmtrain/errors.h"
+#include "mmtrain/models/open_clip.h"
+#include "mmtrain/text/build_tokenizer.h"
+#include "mmtrain/train/checkpoint.h"
+
+namespace mmtrain {
+
+namespace {
+
+void apply_size_overrides(const InitFromConfig& init, ModelConfig& model) {
+  if (init.image_size > 0) model.vision.image_size = init.image_size;
+  if (init.context_length > 0) model.text.context_length = init.context_length;
+}
+
+void require(const std::string& value, const std::string& key) {
+  if (value.empty()) throw ConfigError(key + ": required with model.init_from.format");
+}
+
+}  // namespace
+
+std::shared_ptr<const Tokenizer> adopt_init_architecture(Config& config) {
+  const InitFromConfig init = config.model.init_from;
+  if (init.format.empty()) return nullptr;
+  require(init.weights, "model.init_from.weights");
+  std::shared_ptr<const Tokenizer> tokenizer;
+  if (init.format == "open_clip") {
+    require(init.config, "model.init_from.config");
+    if (config.tokenizer.type != "clip_bpe" || config.tokenizer.path.empty()) {
+      throw ConfigError("tokenizer: open_clip weights need {type: clip_bpe, path: bpe_simple_vocab_16e6.txt.gz}");
+    }
+    const OpenClipConfig source = read_open_clip_config(init.config);
+    config.model.embed_dim = source.model.embed_dim;
+    config.model.vision = source.model.vision;
+    config.model.text = source.model.text;
+    config.data.mean = source.mean;
+    config.data.std = source.std;
+  } else {
+    const Checkpoint checkpoint = Checkpoint::load(init.weights);
+    const Config source = parse_config(checkpoint.meta().config_yaml, init.weights + " (stored config)");
+    config.model.embed_dim = source.model.embed_dim;
+    config.model.vision = source.model.vision;
+    config.model.text = source.model.text;
+    config.model.fusion = source.model.fusion;
+    config.tokenizer = source.tokenizer;
+    tokenizer = tokenizer_from_bytes(checkpoint.meta().tokenizer_type, checkpoint.meta().tokenizer_bytes);
+  }
+  apply_size_overrides(init, config.model);
+  config.model.init_from = init;
+  spdlog::info("model.init_from: architecture of {} ({} format)", init.weights, init.format);
+  return tokenizer;
+}
+
+void load_init_weights(const Config& config, MultimodalModelImpl& model) {
+  const InitFromConfig& init = config.model.init_from;
+  if (init.format.empty()) return;
+  TensorMap weights;
+  if (init.format == "open_clip") {
+    weights = from_open_clip_state_dict(read_weight_file(init.weights));
+  } else {
+    weights = Checkpoint::load(init.weights).model_tensors();
+  }
+  const WeightLoadReport report = load_weights(model, weights, init.strict, init.weights);
+  for (const auto& line : report.resized) spdlog::info("interpolated {}", line);
+  if (!report.missing.empty()) spdlog::warn("{} parameters not in {} keep their initialisation", report.missing.size(), init.weights);
+  if (!report.unexpected.empty()) spdlog::warn("{} tensors of {} were not used", report.unexpected.size(), init.weights);
+  spdlog::info("loaded weights from {}", init.weights);
+}
+
+void apply_locks(const LockConfig& lock, MultimodalModelImpl& model) {
+  if (lock.vision) model.lock_vision();
+  if (lock.text) model.lock_text();
+  if (lock.vision || lock.text) {
+    spdlog::info("locked: {}{}", lock.vision ? "vision " : "", lock.text ? "text" : "");
+  }
+}
+
+}  // namespace mmtrain
