@@ -80,6 +80,18 @@ TEST_F(OpenClipWorkflow, FineTunesAtAnotherImageSizeWithALockedImageTowerAndResu
   EXPECT_TRUE(std::filesystem::exists(exported + "/open_clip_config.json"));
 }
 
+TEST_F(OpenClipWorkflow, FineTunesStraightFromOpenClipFilesWithTheClipTokenizer) {
+  ASSERT_EQ(test::run_mmtrain("data synth --out " + (dir_.path() / "data").string() + " --n 32 --image-size 32").exit_code, 0);
+  const auto result = test::run_mmtrain(
+      "train -c " + dir_.write("direct.yaml", "{}\n") + " --set run.output_dir=" + (dir_.path() / "runs").string() +
+      " --set data.train.path=" + (dir_.path() / "data/train.csv").string() +
+      " --set 'tokenizer={type: clip_bpe, path: " + test::shared_data("bpe_simple_vocab_16e6.txt.gz") + "}'" +
+      " --set 'model.init_from={format: open_clip, config: " + (dir_.path() / "open_clip_config.json").string() +
+      ", weights: " + golden_ + "/model.pt}' --set train.batch_size=16 --set train.steps=1");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("loaded weights from " + golden_ + "/model.pt"), std::string::npos) << result.output;
+}
+
 TEST(OpenClipExport, RefusesAModelWithoutClipsTokenizerNamingTheReason) {
   test::TempDir dir;
   const std::string data = (dir.path() / "data").string();
