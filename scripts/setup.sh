@@ -10,6 +10,7 @@ packages=(
   libopenblas0-openmp   # LibTorch otherwise loads the reference BLAS, 20-40x slower
   python3-torch         # reference values for tests (never a dependency of mmtrain itself)
   dataset-fashion-mnist
+  chromium              # renders report.html in tests (headless screenshot)
 )
 
 missing=()

@@ -14,6 +14,8 @@ int run_data(int argc, char** argv);
 int run_tokenizer(int argc, char** argv);
 int run_convert(int argc, char** argv);
 int run_export(int argc, char** argv);
+int run_report(int argc, char** argv);
+int run_bench(int argc, char** argv);
 
 // Prints "metric value" rows, aligned.
 void print_metrics(const std::map<std::string, double>& metrics);

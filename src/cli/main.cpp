@@ -28,6 +28,8 @@ const Command kCommands[] = {
     {"tokenizer", mmtrain::cli::run_tokenizer, "tokenizer tools: `tokenizer train` from captions"},
     {"convert", mmtrain::cli::run_convert, "open_clip weights to an mmtrain checkpoint"},
     {"export", mmtrain::cli::run_export, "a checkpoint to open_clip's config + safetensors"},
+    {"report", mmtrain::cli::run_report, "a run's metrics and config as one self-contained HTML page"},
+    {"bench", mmtrain::cli::run_bench, "time training steps or the data pipeline (samples/s, images/s)"},
 };
 
 void print_usage(std::ostream& out) {

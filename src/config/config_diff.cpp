@@ -47,7 +47,8 @@ bool breaks_continuity(const std::string& key) {
   // threads, device and where the run lives.
   static const char* const kHarmless[] = {"run.name", "run.output_dir", "run.threads", "run.device",
                                           "data.workers", "train.log_every", "train.checkpoint_every",
-                                          "train.keep_last", "train.max_nonfinite_in_a_row", "eval."};
+                                          "train.keep_last", "train.max_nonfinite_in_a_row", "train.tensorboard",
+                                          "eval."};
   for (const char* prefix : kHarmless) {
     if (key.rfind(prefix, 0) == 0) return false;
   }

@@ -294,6 +294,7 @@ void visit_fields(V& v, TrainConfig& c) {
   v("keep_last", c.keep_last, at_least(1));
   v("modality_dropout", c.modality_dropout, between(0, 1));
   v("max_nonfinite_in_a_row", c.max_nonfinite_in_a_row, at_least(1));
+  v("tensorboard", c.tensorboard);
 }
 
 template <class V>

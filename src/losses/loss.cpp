@@ -2,6 +2,7 @@
 
 #include "mmtrain/errors.h"
 #include "mmtrain/losses/clip_loss.h"
+#include "mmtrain/models/full_precision.h"
 
 namespace mmtrain {
 
@@ -9,6 +10,7 @@ namespace {
 
 torch::Tensor compute_term(const std::string& name, const ModelOutput& out) {
   if (name == "clip") {
+    FullPrecisionScope fp32;
     auto logits = out.logit_scale * torch::matmul(out.image_embeds, out.text_embeds.t());  // [B,B]
     return clip_loss(logits, logits.t());
   }

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "mmtrain/models/full_precision.h"
+
 namespace mmtrain {
 
 namespace {
@@ -17,12 +19,14 @@ LateFusionImpl::LateFusionImpl(const FusionDims& dims) {
 }
 
 torch::Tensor LateFusionImpl::embed_image(const Encoded& image) {
-  auto x = torch::matmul(image.pooled, image_projection_.to(image.pooled.dtype()));  // [B,E]
+  FullPrecisionScope fp32;
+  auto x = torch::matmul(image.pooled.to(torch::kFloat), image_projection_);  // [B,E]
   return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(-1));
 }
 
 torch::Tensor LateFusionImpl::embed_text(const Encoded& text) {
-  auto x = torch::matmul(text.pooled, text_projection_.to(text.pooled.dtype()));  // [B,E]
+  FullPrecisionScope fp32;
+  auto x = torch::matmul(text.pooled.to(torch::kFloat), text_projection_);  // [B,E]
   return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(-1));
 }
 

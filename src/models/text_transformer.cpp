@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "mmtrain/models/full_precision.h"
+
 namespace mmtrain {
 
 TextTransformerImpl::TextTransformerImpl(const TextTransformerOptions& options) : options_(options) {
@@ -27,7 +29,7 @@ Encoded TextTransformerImpl::forward(const torch::Tensor& tokens) {
   auto x = token_embedding_(tokens) + positional_embedding_.slice(0, 0, length);  // [B,L,D]
   auto causal = torch::full({length, length}, -std::numeric_limits<float>::infinity(),
                             x.options()).triu(1);  // [L,L]
-  x = ln_final_(transformer_(x, causal));
+  x = layer_norm_fp32(ln_final_, transformer_(x, causal));
   // Pooled at the end-of-text token; everything after it is padding. Searching for the id (not
   // for the padding id) keeps CLIP's vocabulary working, where padding id 0 is also "!".
   auto eot = tokens.eq(options_.eos_id).to(torch::kInt).argmax(1);                  // [B]

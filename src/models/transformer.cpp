@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "mmtrain/errors.h"
+#include "mmtrain/models/full_precision.h"
 
 namespace mmtrain {
 
@@ -79,8 +80,8 @@ void ResidualBlockImpl::reset_parameters(double attn_std, double proj_std, doubl
 }
 
 torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& attn_mask) {
-  auto h = x + attn_(ln_1_(x), attn_mask);
-  return h + mlp_(ln_2_(h));
+  auto h = x + attn_(layer_norm_fp32(ln_1_, x), attn_mask);
+  return h + mlp_(layer_norm_fp32(ln_2_, h));
 }
 
 TransformerImpl::TransformerImpl(const TransformerOptions& options) : options_(options) {

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "mmtrain/models/full_precision.h"
+
 namespace mmtrain {
 
 VitImpl::VitImpl(const VitOptions& options) : options_(options) {
@@ -29,7 +31,7 @@ Encoded VitImpl::forward(const torch::Tensor& images) {
   auto patches = conv1_(images).flatten(2).transpose(1, 2);  // [B,D,g,g] -> [B,N,D]
   auto cls = class_embedding_.to(patches.dtype()).expand({batch, 1, options_.width});
   auto x = torch::cat({cls, patches}, 1) + positional_embedding_.to(patches.dtype());  // [B,1+N,D]
-  x = ln_post_(transformer_(ln_pre_(x)));
+  x = layer_norm_fp32(ln_post_, transformer_(layer_norm_fp32(ln_pre_, x)));
   auto pooled = options_.pool == Pooling::Cls ? x.select(1, 0) : x.slice(1, 1).mean(1);  // [B,D]
   return Encoded{x, pooled, {}};
 }

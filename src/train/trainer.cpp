@@ -21,10 +21,12 @@
 #include "mmtrain/train/lr_schedule.h"
 #include "mmtrain/train/metrics_log.h"
 #include "mmtrain/train/optimizer.h"
+#include "mmtrain/train/precision.h"
 #include "mmtrain/train/progress.h"
 #include "mmtrain/train/run_dir.h"
 #include "mmtrain/train/runtime.h"
 #include "mmtrain/train/signals.h"
+#include "mmtrain/train/tensorboard.h"
 
 namespace mmtrain {
 
@@ -61,8 +63,6 @@ void refuse_unavailable_features(const Config& config) {
   auto refuse = [](const std::string& key, const std::string& what) {
     throw ConfigError(key + ": " + what + " is not available yet");
   };
-  if (config.train.accum_steps != 1) refuse("train.accum_steps", "gradient accumulation");
-  if (config.train.precision != "fp32") refuse("train.precision", "'" + config.train.precision + "'");
   if (config.train.modality_dropout > 0) refuse("train.modality_dropout", "modality dropout");
   if (config.loss.balance != "fixed") refuse("loss.balance", "'" + config.loss.balance + "'");
   for (const auto& term : config.loss.terms) {
@@ -112,8 +112,11 @@ class Trainer {
   bool skip_step(const char* what, double value);
   void log_progress(int64_t total_steps);
   void save_checkpoint_now();
+  void start_timing();
+  StepTiming finish_timing();
   Metrics evaluate_now();
   CheckpointMeta meta() const;
+  void write_record(const nlohmann::json& record);
 
   Config config_;
   TrainOptions options_;
@@ -126,10 +129,15 @@ class Trainer {
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::unique_ptr<Loader> loader_;
   std::unique_ptr<MetricsLog> metrics_;
+  std::unique_ptr<TensorBoardWriter> tensorboard_;
   TrainState state_;
   int64_t total_steps_ = 0;
   int64_t skipped_nonfinite_ = 0;
   int nonfinite_in_a_row_ = 0;
+  PhaseTimes phases_;
+  double optimizer_seconds_ = 0.0;
+  StepTiming timing_;
+  Clock::time_point timed_start_ = Clock::now();
   int64_t last_checkpoint_step_ = -1;
   double last_lr_ = 0.0;
   double last_loss_ = 0.0;
@@ -232,6 +240,7 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
     MetricsLog::truncate_after(run_dir_.file("metrics.jsonl"), state_.step);
   }
   metrics_ = std::make_unique<MetricsLog>(run_dir_.file("metrics.jsonl"));
+  if (config_.train.tensorboard) tensorboard_ = std::make_unique<TensorBoardWriter>(run_dir_.file("tensorboard"));
 
   LoaderOptions loader_options;
   loader_options.batch_size = config_.train.batch_size;
@@ -253,17 +262,23 @@ bool Trainer::step(const Batch& batch) {
   last_lr_ = learning_rate_at(state_.step, total_steps_, config_.optim);
   set_learning_rate(*optimizer_, last_lr_);
   optimizer_->zero_grad();
-  auto output = model_->forward(batch.images.to(device_), batch.tokens.to(device_));
-  last_terms_ = compute_loss(config_.loss, output);
+  const auto images = batch.images.to(device_);
+  const auto tokens = batch.tokens.to(device_);
+  const int micro_batches = config_.train.accum_steps;
+  last_terms_ = micro_batches > 1
+                    ? accumulate_gradients(*model_, config_.loss, images, tokens, micro_batches,
+                                           config_.train.precision, &phases_)
+                    : forward_backward(*model_, config_.loss, images, tokens, config_.train.precision, &phases_);
   last_loss_ = last_terms_.total.item<double>();
   if (!std::isfinite(last_loss_)) return skip_step("loss", last_loss_);
-  last_terms_.total.backward();
+  const auto optimizer_start = Clock::now();
   // The total norm is computed either way: a non-finite one means a non-finite gradient.
   const double max_norm = config_.optim.grad_clip > 0 ? config_.optim.grad_clip : INFINITY;
   const double norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), max_norm);
   if (!std::isfinite(norm)) return skip_step("gradient norm", norm);
   optimizer_->step();
   model_->fusion().clamp_parameters();
+  optimizer_seconds_ += seconds_since(optimizer_start);
   nonfinite_in_a_row_ = 0;
   return true;
 }
@@ -296,7 +311,7 @@ void Trainer::log_progress(int64_t total_steps) {
                            {"data_wait_frac", wait_fraction},
                            {"skipped_nonfinite", skipped_nonfinite_}};
   for (const auto& [name, value] : last_terms_.terms) record["loss/" + name] = value.item<double>();
-  metrics_->write(record);
+  write_record(record);
   spdlog::info("step {}/{} | loss {:.4f} | lr {:.2e} | scale {:.1f} | {:.0f} samples/s | data wait {:.0f}% | ETA {}",
                state_.step, total_steps, mean_loss, last_lr_, logit_scale, samples_per_s,
                100.0 * wait_fraction, format_duration((total_steps - state_.step) / std::max(rate, 1e-9)));
@@ -304,6 +319,35 @@ void Trainer::log_progress(int64_t total_steps) {
   interval_.samples = 0;
   interval_.loss_sum = 0.0;
   interval_.steps = 0;
+}
+
+void Trainer::start_timing() {
+  timing_ = StepTiming{};
+  phases_ = PhaseTimes{};
+  optimizer_seconds_ = 0.0;
+  timed_start_ = Clock::now();
+}
+
+StepTiming Trainer::finish_timing() {
+  StepTiming timing = timing_;
+  timing.steps = state_.step - start_step_ - options_.untimed_steps;
+  timing.seconds = seconds_since(timed_start_);
+  timing.forward = phases_.forward;
+  timing.backward = phases_.backward;
+  timing.optimizer = optimizer_seconds_;
+  return timing;
+}
+
+// metrics.jsonl, and TensorBoard when asked: every number of a train or eval record is a scalar.
+void Trainer::write_record(const nlohmann::json& record) {
+  metrics_->write(record);
+  if (!tensorboard_) return;
+  const std::string kind = record.value("kind", "");
+  std::vector<std::pair<std::string, double>> scalars;
+  for (const auto& [key, value] : record.items()) {
+    if (value.is_number() && key != "step" && key != "epoch") scalars.emplace_back(kind + "/" + key, value.get<double>());
+  }
+  if (!scalars.empty()) tensorboard_->add_scalars(record.value("step", int64_t{0}), unix_time(), scalars);
 }
 
 CheckpointMeta Trainer::meta() const {
@@ -337,7 +381,7 @@ Metrics Trainer::evaluate_now() {
     record[key] = value;
     line += fmt::format(" {} {:.4f}", key, value);
   }
-  metrics_->write(record);
+  write_record(record);
   spdlog::info("eval at step {}:{}", state_.step, line);
 
   const auto best = metrics.find(config_.eval.best_metric);
@@ -351,6 +395,7 @@ Metrics Trainer::evaluate_now() {
 TrainSummary Trainer::run() {
   device_ = resolve_device(config_.run.device);
   refuse_unavailable_features(config_);
+  check_precision(config_.train.precision, device_);
   const auto checkpoint = open_run();
   build(checkpoint);
   start_step_ = state_.step;
@@ -368,7 +413,9 @@ TrainSummary Trainer::run() {
   while (state_.step < total_steps_) {
     const auto wait_start = Clock::now();
     auto batch = loader_->next();
-    interval_.data_wait += seconds_since(wait_start);
+    const double waited = seconds_since(wait_start);
+    interval_.data_wait += waited;
+    timing_.data_wait += waited;
     if (!batch) {
       ++state_.epoch;
       state_.batch_in_epoch = 0;
@@ -376,8 +423,10 @@ TrainSummary Trainer::run() {
       continue;
     }
     ++state_.batch_in_epoch;
+    if (state_.step - start_step_ == options_.untimed_steps) start_timing();
     step(*batch);
     ++state_.step;
+    timing_.samples += batch->images.size(0);
     interval_.samples += batch->images.size(0);
     interval_.loss_sum += last_loss_;
     ++interval_.steps;
@@ -394,7 +443,7 @@ TrainSummary Trainer::run() {
       if (last_checkpoint_step_ != state_.step) save_checkpoint_now();
       metrics_->write({{"kind", "event"}, {"event", "stopped"}, {"step", state_.step}});
       spdlog::info("stopped at step {} as asked; --resume latest continues", state_.step);
-      return TrainSummary{run_dir_.path(), state_.step, last_loss_, last_eval};
+      return TrainSummary{run_dir_.path(), state_.step, last_loss_, last_eval, StepTiming{}};
     }
     if (const int signal = stop_requested()) {
       if (last_checkpoint_step_ != state_.step) save_checkpoint_now();
@@ -403,10 +452,11 @@ TrainSummary Trainer::run() {
       throw StopRequested(signal);
     }
   }
+  const StepTiming timing = finish_timing();
   if (last_eval_step != state_.step) last_eval = evaluate_now();
-  if (last_checkpoint_step_ != state_.step) save_checkpoint_now();
+  if (options_.save_final_checkpoint && last_checkpoint_step_ != state_.step) save_checkpoint_now();
   spdlog::info("done: {} steps in {}", state_.step - start_step_, format_duration(seconds_since(start_)));
-  return TrainSummary{run_dir_.path(), state_.step, last_loss_, last_eval};
+  return TrainSummary{run_dir_.path(), state_.step, last_loss_, last_eval, timing};
 }
 
 }  // namespace

@@ -34,6 +34,23 @@ std::string tiny_flags(const std::string& data, const std::string& runs) {
          " --set eval.retrieval.path=" + data + "/retrieval.csv";
 }
 
+// Starts `command` through sh in a child process; its output goes to `log`.
+pid_t spawn(const std::string& command, const std::string& log) {
+  const pid_t child = fork();
+  if (child == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + command + " > " + log + " 2>&1").c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return child;
+}
+
+void wait_for_train_records(const std::string& metrics, size_t count) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (test::train_losses(metrics).size() < count && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -119,18 +136,11 @@ TEST_F(CliTest, EmbedFailsNamingAnUnreadableImage) {
 
 TEST_F(CliTest, SigtermWritesACheckpointAndExits143ThenResumeContinues) {
   const std::string command = std::string(MMTRAIN_BINARY) + " " + train_command("signal", 100000) +
-                              " --set train.log_every=1 > " + (dir_.path() / "log.txt").string() + " 2>&1";
-  const pid_t child = fork();
+                              " --set train.log_every=1";
+  const pid_t child = spawn(command, (dir_.path() / "log.txt").string());
   ASSERT_GE(child, 0);
-  if (child == 0) {
-    execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
   const std::string metrics = runs_ + "/signal/metrics.jsonl";
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (test::train_losses(metrics).size() < 3 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  wait_for_train_records(metrics, 3);
   kill(child, SIGTERM);
   int status = 0;
   waitpid(child, &status, 0);
@@ -143,6 +153,29 @@ TEST_F(CliTest, SigtermWritesACheckpointAndExits143ThenResumeContinues) {
                                          std::to_string(stopped_at + 2));
   EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming from"), std::string::npos);
+}
+
+// kill -9 at an arbitrary step loses at most the steps since the last checkpoint; resuming then
+// gives, step for step, the losses of a run that was never interrupted.
+TEST_F(CliTest, KillNineThenResumeGivesTheLossesOfAnUnbrokenRun) {
+  const std::string every_step = " --set train.log_every=1 --set train.checkpoint_every=3";
+  ASSERT_EQ(test::run_mmtrain(train_command("unbroken", 30) + every_step).exit_code, 0);
+
+  const std::string command = std::string(MMTRAIN_BINARY) + " " + train_command("killed", 30) + every_step;
+  const pid_t child = spawn(command, (dir_.path() / "killed.txt").string());
+  ASSERT_GE(child, 0);
+  const std::string metrics = runs_ + "/killed/metrics.jsonl";
+  wait_for_train_records(metrics, 7);
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
+
+  const auto resumed = test::run_mmtrain(train_command("killed", 30) + every_step + " --resume latest");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  const auto expected = test::train_losses(runs_ + "/unbroken/metrics.jsonl");
+  ASSERT_EQ(expected.size(), 30u);
+  EXPECT_EQ(test::train_losses(metrics), expected);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "mmtrain/eval/checkpoint_model.h"
 #include "mmtrain/train/checkpoint.h"
 #include "support/metrics.h"
+#include "support/tensorboard_reader.h"
 #include "support/temp_dir.h"
 #include "support/tiny_run.h"
 
@@ -130,6 +131,32 @@ TEST_F(TrainerTest, NonFiniteStepsAreSkippedAndTooManyInARowStopTheRun) {
     FAIL() << "expected the run to stop";
   } catch (const std::runtime_error& error) {
     EXPECT_NE(std::string(error.what()).find("3 non-finite steps in a row"), std::string::npos) << error.what();
+  }
+}
+
+TEST_F(TrainerTest, TensorBoardEventsHoldTheTrainScalarsOfEveryLoggedStep) {
+  Config c = config(3, "tb");
+  c.train.tensorboard = true;
+  train(c, TrainOptions{});
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path() / "runs/tb/tensorboard")) {
+    files.push_back(entry.path().string());
+  }
+  ASSERT_EQ(files.size(), 1u);
+  const auto events = test::read_tensorboard_events(files[0]);
+  ASSERT_EQ(events.size(), 4u);  // the version event, then steps 1..3
+  const auto losses = test::train_losses(metrics("tb"));
+  for (int64_t step = 1; step <= 3; ++step) {
+    const auto& event = events[step];
+    EXPECT_EQ(event.step, step);
+    bool found = false;
+    for (const auto& [tag, value] : event.values) {
+      if (tag == "train/loss") {
+        EXPECT_FLOAT_EQ(value, static_cast<float>(losses.at(step)));
+        found = true;
+      }
+    }
+    EXPECT_TRUE(found) << "step " << step;
   }
 }
 

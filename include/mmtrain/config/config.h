@@ -133,6 +133,7 @@ struct TrainConfig {
   int keep_last = 3;
   double modality_dropout = 0.0;
   int max_nonfinite_in_a_row = 10;  // skipped steps (non-finite loss or gradient) before giving up
+  bool tensorboard = false;         // also write scalars as TensorBoard event files (<run>/tensorboard/)
 };
 
 struct ZeroShotConfig {

@@ -6,6 +6,7 @@
 
 #include "mmtrain/config/config.h"
 #include "mmtrain/eval/evaluate.h"
+#include "mmtrain/train/accumulation.h"
 
 namespace mmtrain {
 
@@ -14,6 +15,20 @@ struct TrainOptions {
   // > 0: checkpoint and return after this step, as an interruption would (time-boxed jobs,
   // resume tests); the schedule still spans the whole run.
   int64_t stop_at_step = 0;
+  // Benchmarking: the first `untimed_steps` steps warm up and are left out of TrainSummary::timing.
+  int64_t untimed_steps = 0;
+  bool save_final_checkpoint = true;
+};
+
+// Where step time went, over the timed steps.
+struct StepTiming {
+  int64_t steps = 0;
+  int64_t samples = 0;
+  double seconds = 0.0;  // wall time of the timed steps
+  double data_wait = 0.0;
+  double forward = 0.0;  // loss included
+  double backward = 0.0;
+  double optimizer = 0.0;  // gradient norm, clipping and the AdamW step
 };
 
 struct TrainSummary {
@@ -21,6 +36,7 @@ struct TrainSummary {
   int64_t steps = 0;
   double last_loss = 0.0;
   Metrics eval;  // the final evaluation (empty without eval data)
+  StepTiming timing;
 };
 
 // Throws ConfigError for a run folder that exists without `resume`, DataError for unreadable

@@ -1,0 +1,33 @@
+// Gradient accumulation that keeps every contrastive negative of the whole batch: embed all
+// micro-batches without gradient, then recompute each micro-batch with gradient against the
+// cached embeddings of the others. The sum of the micro-batch gradients equals the gradient of
+// the full batch (the logit scale's share is divided by the micro-batch count, since every
+// micro-batch's loss sees it whole).
+#pragma once
+
+#include <string>
+
+#include "mmtrain/losses/loss.h"
+#include "mmtrain/models/multimodal_model.h"
+
+namespace mmtrain {
+
+// Seconds spent in forward (loss included) and backward passes, accumulated across calls.
+struct PhaseTimes {
+  double forward = 0.0;
+  double backward = 0.0;
+};
+
+// images [B,3,S,S], tokens [B,L]; B divisible by micro_batches. Calls backward(); returns the
+// loss of the full batch (undefined gradients are left to the caller to check).
+LossResult accumulate_gradients(MultimodalModelImpl& model, const LossConfig& loss, const torch::Tensor& images,
+                                const torch::Tensor& tokens, int micro_batches, const std::string& precision,
+                                PhaseTimes* times = nullptr);
+
+// The same without accumulation: one forward and backward. Returns the loss; a non-finite loss
+// is returned before backward.
+LossResult forward_backward(MultimodalModelImpl& model, const LossConfig& loss, const torch::Tensor& images,
+                            const torch::Tensor& tokens, const std::string& precision,
+                            PhaseTimes* times = nullptr);
+
+}  // namespace mmtrain

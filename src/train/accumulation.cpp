@@ -1,0 +1,85 @@
+#include "mmtrain/train/accumulation.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "mmtrain/train/precision.h"
+
+namespace mmtrain {
+
+namespace {
+
+// The full batch's embeddings with micro-batch k's rows live (with gradient), the rest cached.
+torch::Tensor splice(const std::vector<torch::Tensor>& cached, const torch::Tensor& live, size_t k) {
+  std::vector<torch::Tensor> parts(cached);
+  parts[k] = live;
+  return torch::cat(parts);
+}
+
+// Adds the seconds from construction to destruction to *slot (when there is one).
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(double* slot) : slot_(slot), start_(std::chrono::steady_clock::now()) {}
+  ~PhaseTimer() {
+    if (slot_) *slot_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  double* slot_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+double* forward_slot(PhaseTimes* times) { return times ? &times->forward : nullptr; }
+double* backward_slot(PhaseTimes* times) { return times ? &times->backward : nullptr; }
+
+}  // namespace
+
+LossResult forward_backward(MultimodalModelImpl& model, const LossConfig& loss, const torch::Tensor& images,
+                            const torch::Tensor& tokens, const std::string& precision, PhaseTimes* times) {
+  LossResult result;
+  {
+    PhaseTimer timer(forward_slot(times));
+    AutocastScope autocast(precision, images.device());
+    result = compute_loss(loss, model.forward(images, tokens));
+  }
+  if (!std::isfinite(result.total.item<double>())) return result;
+  PhaseTimer timer(backward_slot(times));
+  result.total.backward();
+  return result;
+}
+
+LossResult accumulate_gradients(MultimodalModelImpl& model, const LossConfig& loss, const torch::Tensor& images,
+                                const torch::Tensor& tokens, int micro_batches, const std::string& precision, PhaseTimes* times) {
+  const auto image_chunks = images.chunk(micro_batches);
+  const auto token_chunks = tokens.chunk(micro_batches);
+  std::vector<torch::Tensor> cached_images, cached_texts;
+  {
+    PhaseTimer timer(forward_slot(times));
+    torch::NoGradGuard no_grad;
+    AutocastScope autocast(precision, images.device());
+    for (size_t k = 0; k < image_chunks.size(); ++k) {
+      auto out = model.forward(image_chunks[k], token_chunks[k]);
+      cached_images.push_back(out.image_embeds);
+      cached_texts.push_back(out.text_embeds);
+    }
+  }
+  LossResult result;
+  for (size_t k = 0; k < image_chunks.size(); ++k) {
+    {
+      PhaseTimer timer(forward_slot(times));
+      AutocastScope autocast(precision, images.device());
+      ModelOutput out = model.forward(image_chunks[k], token_chunks[k]);
+      out.image_embeds = splice(cached_images, out.image_embeds, k);
+      out.text_embeds = splice(cached_texts, out.text_embeds, k);
+      const auto scale = out.logit_scale;
+      out.logit_scale = scale.detach() + (scale - scale.detach()) / static_cast<double>(micro_batches);
+      result = compute_loss(loss, out);
+    }
+    if (!std::isfinite(result.total.item<double>())) return result;
+    PhaseTimer timer(backward_slot(times));
+    result.total.backward();
+  }
+  return result;
+}
+
+}  // namespace mmtrain
