@@ -82,15 +82,8 @@ int bench_data(const Config& config, int64_t batches) {
   const auto& data = config.data.train;
   if (data.path.empty()) throw ConfigError("data.train.path: required for bench data");
   auto dataset = std::make_shared<PairDataset>(read_pair_csv(data.path, data.image_key, data.caption_key, data.separator[0]));
-  std::vector<std::string> captions;
-  for (const auto& sample : dataset->samples) captions.insert(captions.end(), sample.captions.begin(), sample.captions.end());
-  auto tokenizer = build_tokenizer(config.tokenizer, captions, static_cast<uint64_t>(config.run.seed));
-  LoaderOptions options;
-  options.batch_size = config.train.batch_size;
-  options.workers = config.data.workers;
-  options.seed = static_cast<uint64_t>(config.run.seed);
-  options.context_length = config.model.text.context_length;
-  options.transform = transform_options(config.data, config.model.vision.image_size, true);
+  auto tokenizer = build_tokenizer(config.tokenizer, all_captions(*dataset), static_cast<uint64_t>(config.run.seed));
+  const LoaderOptions options = training_loader_options(config);
   Loader loader(dataset, tokenizer, options);
   int64_t images = 0, epoch = 0;
   loader.start_epoch(epoch);

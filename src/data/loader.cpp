@@ -14,6 +14,24 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
   return order;
 }
 
+LoaderOptions training_loader_options(const Config& config) {
+  LoaderOptions options;
+  options.batch_size = config.train.batch_size;
+  options.workers = config.data.workers;
+  options.seed = static_cast<uint64_t>(config.run.seed);
+  options.context_length = config.model.text.context_length;
+  options.transform = transform_options(config.data, config.model.vision.image_size, true);
+  return options;
+}
+
+std::vector<std::string> all_captions(const PairDataset& dataset) {
+  std::vector<std::string> captions;
+  for (const auto& sample : dataset.samples) {
+    captions.insert(captions.end(), sample.captions.begin(), sample.captions.end());
+  }
+  return captions;
+}
+
 Loader::Loader(std::shared_ptr<const PairDataset> dataset, std::shared_ptr<const Tokenizer> tokenizer,
                LoaderOptions options)
     : dataset_(std::move(dataset)), tokenizer_(std::move(tokenizer)), options_(std::move(options)) {

@@ -44,14 +44,6 @@ void write_text_file(const std::string& path, const std::string& bytes) {
   if (!out) throw std::runtime_error(path + ": cannot write");
 }
 
-std::vector<std::string> all_captions(const PairDataset& dataset) {
-  std::vector<std::string> captions;
-  for (const auto& sample : dataset.samples) {
-    captions.insert(captions.end(), sample.captions.begin(), sample.captions.end());
-  }
-  return captions;
-}
-
 int64_t count_parameters(torch::nn::Module& module) {
   int64_t count = 0;
   for (const auto& p : module.parameters()) count += p.numel();
@@ -242,13 +234,7 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
   metrics_ = std::make_unique<MetricsLog>(run_dir_.file("metrics.jsonl"));
   if (config_.train.tensorboard) tensorboard_ = std::make_unique<TensorBoardWriter>(run_dir_.file("tensorboard"));
 
-  LoaderOptions loader_options;
-  loader_options.batch_size = config_.train.batch_size;
-  loader_options.workers = config_.data.workers;
-  loader_options.seed = static_cast<uint64_t>(config_.run.seed);
-  loader_options.context_length = config_.model.text.context_length;
-  loader_options.transform = transform_options(config_.data, config_.model.vision.image_size, true);
-  loader_ = std::make_unique<Loader>(dataset_, tokenizer_, loader_options);
+  loader_ = std::make_unique<Loader>(dataset_, tokenizer_, training_loader_options(config_));
   if (loader_->batches_per_epoch() == 0) {
     throw DataError(data.path + ": " + std::to_string(dataset_->samples.size()) +
                     " pairs, fewer than one batch of train.batch_size " +

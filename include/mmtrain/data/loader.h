@@ -77,6 +77,13 @@ class Loader {
   std::vector<std::thread> workers_;
 };
 
+// The training loader's settings from a config: batch, workers, seed, context length, and the
+// train transform at the model's image size.
+LoaderOptions training_loader_options(const Config& config);
+
+// Every caption of every sample (training a tokenizer on them).
+std::vector<std::string> all_captions(const PairDataset& dataset);
+
 // Data order of an epoch: a permutation of [0, n) fixed by (seed, epoch).
 std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch);
 
