@@ -1,5 +1,10 @@
 #include "mmtrain/train/checkpoint.h"
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -108,6 +113,38 @@ TEST(Checkpoint, ShapeMismatchNamesTheTensor) {
   } catch (const std::runtime_error& error) {
     EXPECT_NE(std::string(error.what()).find("'fc.weight' has shape [3, 4]"), std::string::npos) << error.what();
   }
+}
+
+// A write that fails midway (here: a file size limit, as a full disk would) fails that save with
+// the file named, removes the partial temp file and leaves the previous checkpoint as it was.
+TEST(Checkpoint, AFailedWriteLeavesThePreviousCheckpointIntact) {
+  test::TempDir dir;
+  const std::string path = (dir.path() / "e.pt").string();
+  Net net;
+  save_checkpoint(path, net, nullptr, sample_meta());
+  const std::string before = test::read_bytes(path);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::signal(SIGXFSZ, SIG_IGN);  // the write then fails with EFBIG instead of killing the process
+    const rlimit limit{1024, 1024};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      save_checkpoint(path, net, nullptr, sample_meta());
+    } catch (const std::runtime_error& error) {
+      _exit(std::string(error.what()).find("write failed") != std::string::npos ? 0 : 2);
+    }
+    _exit(3);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "2: message without 'write failed', 3: no error raised";
+  EXPECT_EQ(test::read_bytes(path), before);
+  EXPECT_NO_THROW(Checkpoint::load(path));
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) files += entry.is_regular_file();
+  EXPECT_EQ(files, 1u) << "the partial temp file was left behind";
 }
 
 TEST(RunDir, LatestPointsAtTheNewestAndPruningKeepsItAndTheNewestK) {
