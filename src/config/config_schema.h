@@ -46,9 +46,10 @@ inline std::string quoted(const std::string& text) {
   return out + "'";
 }
 
-inline std::string list_text(const std::vector<double>& values) {
+template <class T>
+std::string list_text(const std::vector<T>& values) {
   std::string text = "[";
-  for (size_t i = 0; i < values.size(); ++i) text += (i ? ", " : "") + number_text(values[i]);
+  for (size_t i = 0; i < values.size(); ++i) text += (i ? ", " : "") + value_text(values[i]);
   return text + "]";
 }
 
@@ -140,8 +141,9 @@ struct EachInHalfOpen {
 };
 
 struct EachPositive {
-  std::string operator()(const std::vector<double>& v) const {
-    for (double x : v) {
+  template <class T>
+  std::string operator()(const std::vector<T>& v) const {
+    for (T x : v) {
       if (!(x > 0)) return "expected positive numbers, found " + list_text(v);
     }
     return "";
@@ -216,6 +218,7 @@ void visit_fields(V& v, VisionConfig& c) {
   v("mlp_ratio", c.mlp_ratio, positive);
   v("act", c.act, kActivations);
   v("pool", c.pool, one_of({"cls", "mean"}));
+  v("stage_layers", c.stage_layers, list_of(4), each_positive);
 }
 
 template <class V>

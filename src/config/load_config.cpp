@@ -202,8 +202,8 @@ class SectionReader {
     (apply(path, checks, value), ...);
   }
 
-  template <class... Checks>
-  void operator()(const char* key, std::vector<double>& value, ListOf shape,
+  template <class T, class... Checks>
+  void operator()(const char* key, std::vector<T>& value, ListOf shape,
                   const Checks&... checks) {
     const std::string path = join_path(path_, key);
     const YAML::Node* node = present(key, path);
@@ -267,19 +267,20 @@ class SectionReader {
     out = static_cast<T>(value);
   }
 
+  template <class T>
   void read_numbers(const YAML::Node& node, const std::string& path, size_t count,
-                    std::vector<double>& out) const {
+                    std::vector<T>& out) const {
+    const char* noun = std::is_integral_v<T> ? " integers" : " numbers";
     if (!node.IsSequence() || node.size() != count) {
-      origins_.fail(path, "expected a list of " + std::to_string(count) + " numbers, found " +
+      origins_.fail(path, "expected a list of " + std::to_string(count) + noun + ", found " +
                               describe(node));
     }
-    out.assign(count, 0.0);
+    out.assign(count, T{});
     for (size_t i = 0; i < count; ++i) {
       const YAML::Node item = node[i];
-      if (!item.IsScalar() || !parse_number(item.Scalar(), out[i])) {
-        origins_.fail_at(item.Mark(), path + "[" + std::to_string(i) + "]",
-                         "expected a number, found " + describe(item));
-      }
+      const std::string item_path = path + "[" + std::to_string(i) + "]";
+      origins_.remember(item_path, item.Mark());  // so that a bad item is blamed on its own line
+      read(item, item_path, out[i]);
     }
   }
 
@@ -529,9 +530,10 @@ class SectionWriter {
   void write(int64_t value) { out_ << value; }
   void write(double value) { out_ << yaml_number(value); }
 
-  void write(const std::vector<double>& values) {
+  template <class T>
+  void write(const std::vector<T>& values) {
     out_ << YAML::Flow << YAML::BeginSeq;
-    for (double value : values) out_ << yaml_number(value);
+    for (const T& value : values) write(value);
     out_ << YAML::EndSeq;
   }
 

@@ -102,6 +102,7 @@ Metrics evaluate_retrieval(EmbedContext& context, const RetrievalConfig& config)
 }
 
 Metrics evaluate(EmbedContext& context, const EvalConfig& config) {
+  if (config.rerank_k > 0) throw ConfigError("eval.rerank_k: re-ranking with the match head is not available yet; use 0");
   Metrics metrics;
   if (!config.zeroshot.path.empty()) metrics.merge(evaluate_zero_shot(context, config.zeroshot));
   if (!config.retrieval.path.empty()) metrics.merge(evaluate_retrieval(context, config.retrieval));

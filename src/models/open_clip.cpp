@@ -260,6 +260,8 @@ WeightLoadReport load_weights(MultimodalModelImpl& model, const TensorMap& weigh
     loaded.insert(name);
   }
   for (const auto& item : parameters) {
+    // The objective's own scalars (SigLIP scale and bias, uncertainty weights) are not weights.
+    if (item.key().rfind("loss.", 0) == 0) continue;
     if (loaded.count(item.key()) == 0) report.missing.push_back(item.key());
   }
   if (strict && (!report.missing.empty() || !report.unexpected.empty())) {

@@ -7,6 +7,8 @@
 #include "mmtrain/models/late_fusion.h"
 #include "mmtrain/models/text_transformer.h"
 #include "mmtrain/models/vit.h"
+#include "mmtrain/models/zoo_fusion.h"
+#include "mmtrain/models/zoo_towers.h"
 
 namespace mmtrain {
 
@@ -88,6 +90,8 @@ void register_builtin_models() {
     register_fusion("late", [](const FusionConfig&, const FusionDims& dims) {
       return std::make_shared<LateFusionImpl>(dims);
     });
+    register_zoo_fusion();
+    register_zoo_towers();
   });
 }
 

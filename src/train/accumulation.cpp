@@ -40,7 +40,7 @@ LossResult forward_backward(MultimodalModelImpl& model, const LossConfig& loss, 
   {
     PhaseTimer timer(forward_slot(times));
     AutocastScope autocast(precision, images.device());
-    result = compute_loss(loss, model.forward(images, tokens));
+    result = compute_loss(loss, model.forward(images, tokens), model);
   }
   if (!std::isfinite(result.total.item<double>())) return result;
   PhaseTimer timer(backward_slot(times));
@@ -73,7 +73,7 @@ LossResult accumulate_gradients(MultimodalModelImpl& model, const LossConfig& lo
       out.text_embeds = splice(cached_texts, out.text_embeds, k);
       const auto scale = out.logit_scale;
       out.logit_scale = scale.detach() + (scale - scale.detach()) / static_cast<double>(micro_batches);
-      result = compute_loss(loss, out);
+      result = compute_loss(loss, out, model);
     }
     if (!std::isfinite(result.total.item<double>())) return result;
     PhaseTimer timer(backward_slot(times));

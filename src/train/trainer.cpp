@@ -55,10 +55,9 @@ void refuse_unavailable_features(const Config& config) {
   auto refuse = [](const std::string& key, const std::string& what) {
     throw ConfigError(key + ": " + what + " is not available yet");
   };
-  if (config.train.modality_dropout > 0) refuse("train.modality_dropout", "modality dropout");
-  if (config.loss.balance != "fixed") refuse("loss.balance", "'" + config.loss.balance + "'");
-  for (const auto& term : config.loss.terms) {
-    if (term.name != "clip") refuse("loss.terms." + term.name, "this loss term");
+  const bool clip_only = config.loss.terms.size() == 1 && config.loss.terms[0].name == "clip";
+  if (config.train.accum_steps > 1 && (!clip_only || config.loss.balance != "fixed")) {
+    refuse("train.accum_steps", "accumulation with loss terms other than clip (fixed balance)");
   }
 }
 
@@ -102,6 +101,7 @@ class Trainer {
   void build(const std::optional<Checkpoint>& checkpoint);
   bool step(const Batch& batch);  // false when the step was skipped (non-finite)
   bool skip_step(const char* what, double value);
+  void apply_modality_dropout(torch::Tensor& images, torch::Tensor& tokens);
   void log_progress(int64_t total_steps);
   void save_checkpoint_now();
   void start_timing();
@@ -126,6 +126,7 @@ class Trainer {
   int64_t total_steps_ = 0;
   int64_t skipped_nonfinite_ = 0;
   int nonfinite_in_a_row_ = 0;
+  torch::Tensor empty_caption_;  // [L] BOS EOS padding, for modality dropout
   PhaseTimes phases_;
   double optimizer_seconds_ = 0.0;
   StepTiming timing_;
@@ -214,6 +215,10 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
 
   torch::manual_seed(static_cast<uint64_t>(config_.run.seed));
   model_ = build_model(config_.model, TextVocab{tokenizer_->vocab_size(), tokenizer_->eos_id()});
+  attach_loss_parameters(*model_, config_.loss);
+  if (model_->fusion().has_match() == false && config_.train.modality_dropout > 0) {
+    throw ConfigError("train.modality_dropout: only fused models (model.fusion.type early or cross_attention) use it");
+  }
   if (!checkpoint) load_init_weights(config_, *model_);
   apply_locks(config_.model.lock, *model_);
   model_->to(device_);
@@ -248,8 +253,9 @@ bool Trainer::step(const Batch& batch) {
   last_lr_ = learning_rate_at(state_.step, total_steps_, config_.optim);
   set_learning_rate(*optimizer_, last_lr_);
   optimizer_->zero_grad();
-  const auto images = batch.images.to(device_);
-  const auto tokens = batch.tokens.to(device_);
+  auto images = batch.images.to(device_);
+  auto tokens = batch.tokens.to(device_);
+  apply_modality_dropout(images, tokens);
   const int micro_batches = config_.train.accum_steps;
   last_terms_ = micro_batches > 1
                     ? accumulate_gradients(*model_, config_.loss, images, tokens, micro_batches,
@@ -267,6 +273,23 @@ bool Trainer::step(const Batch& batch) {
   optimizer_seconds_ += seconds_since(optimizer_start);
   nonfinite_in_a_row_ = 0;
   return true;
+}
+
+// Fused models learn to cope with one uninformative input: a fraction of captions become the
+// empty caption and of images the mean image (zero after normalisation).
+void Trainer::apply_modality_dropout(torch::Tensor& images, torch::Tensor& tokens) {
+  const double p = config_.train.modality_dropout;
+  if (p <= 0) return;
+  const int64_t batch = images.size(0);
+  if (!empty_caption_.defined()) {
+    empty_caption_ = torch::empty({tokens.size(1)}, torch::kLong);
+    tokenize_into(*tokenizer_, "", static_cast<int>(tokens.size(1)), empty_caption_.data_ptr<int64_t>());
+    empty_caption_ = empty_caption_.to(tokens.device());
+  }
+  const auto drop_text = (torch::rand({batch}) < p).to(tokens.device());
+  const auto drop_image = (torch::rand({batch}) < p).to(images.device());
+  tokens = torch::where(drop_text.unsqueeze(1), empty_caption_.unsqueeze(0), tokens);
+  images = images * drop_image.logical_not().view({batch, 1, 1, 1}).to(images.dtype());
 }
 
 bool Trainer::skip_step(const char* what, double value) {

@@ -57,6 +57,7 @@ struct VisionConfig {
   double mlp_ratio = 4.0;
   std::string act = "gelu";  // gelu | quick_gelu
   std::string pool = "cls";  // cls | mean
+  std::vector<int> stage_layers = {2, 2, 2, 2};  // resnet: Bottleneck blocks in each of 4 stages
 };
 
 struct TextConfig {

@@ -29,7 +29,8 @@ using FusionFactory =
 void register_vision_tower(const std::string& type, VisionTowerFactory factory);
 void register_text_tower(const std::string& type, TextTowerFactory factory);
 void register_fusion(const std::string& type, FusionFactory factory);
-// Idempotent: registers vit, transformer and late.
+// Idempotent: registers every built-in tower and fusion (vit, transformer, late, early,
+// cross_attention, and the zoo towers).
 void register_builtin_models();
 
 std::vector<std::string> vision_tower_types();

@@ -25,7 +25,7 @@ struct TransformerOptions {
 class SelfAttentionImpl : public torch::nn::Module {
  public:
   SelfAttentionImpl(int width, int heads);
-  // x [B,T,D], additive mask [T,T] or undefined -> [B,T,D]
+  // x [B,T,D], additive mask [T,T] or [B,1,1,T] (key padding) or undefined -> [B,T,D]
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attn_mask);
   void reset_parameters(double in_std, double out_std);
 

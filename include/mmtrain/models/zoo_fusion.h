@@ -1,0 +1,9 @@
+// The fused fusion types: "early" (single stream) and "cross_attention" (ALBEF's fusion encoder).
+#pragma once
+
+namespace mmtrain {
+
+// Registers "early" and "cross_attention" with register_fusion. Idempotent.
+void register_zoo_fusion();
+
+}  // namespace mmtrain

@@ -1,0 +1,114 @@
+#include "mmtrain/models/cross_attention_fusion.h"
+
+#include <cmath>
+
+#include "mmtrain/models/full_precision.h"
+
+namespace mmtrain {
+
+namespace {
+
+// [B,T,D] -> [B,H,T,Dh]
+torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) {
+  return x.view({x.size(0), x.size(1), heads, x.size(2) / heads}).transpose(1, 2);
+}
+
+// The last position that is not padding, per row: padding follows the end-of-text token. -> [B]
+torch::Tensor end_of_text_index(const Encoded& text) {
+  return (~padding_of(text)).sum(1) - 1;
+}
+
+}  // namespace
+
+CrossAttentionImpl::CrossAttentionImpl(int width, int heads) : heads_(heads) {
+  TORCH_CHECK(width % heads == 0, "attention width ", width, " not divisible by heads ", heads);
+  q_proj_ = register_module("q_proj", torch::nn::Linear(width, width));
+  kv_proj_ = register_module("kv_proj", torch::nn::Linear(width, 2 * width));
+  out_proj_ = register_module("out_proj", torch::nn::Linear(width, width));
+  reset_parameters(std::pow(width, -0.5), std::pow(width, -0.5));
+}
+
+void CrossAttentionImpl::reset_parameters(double in_std, double out_std) {
+  torch::NoGradGuard no_grad;
+  for (auto* linear : {&q_proj_, &kv_proj_}) {
+    (*linear)->weight.normal_(0.0, in_std);
+    (*linear)->bias.zero_();
+  }
+  out_proj_->weight.normal_(0.0, out_std);
+  out_proj_->bias.zero_();
+}
+
+torch::Tensor CrossAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& context,
+                                          const torch::Tensor& attn_mask) {
+  const int64_t head_dim = x.size(2) / heads_;
+  auto q = split_heads(q_proj_(x), heads_) * (1.0 / std::sqrt(static_cast<double>(head_dim)));
+  auto kv = kv_proj_(context).chunk(2, -1);                                  // 2 x [B,Tk,D]
+  auto scores = torch::matmul(q, split_heads(kv[0], heads_).transpose(-2, -1));  // [B,H,Tq,Tk]
+  if (attn_mask.defined()) scores = scores + attn_mask;
+  auto values = split_heads(kv[1], heads_);                                  // [B,H,Tk,Dh]
+  auto context_out = torch::matmul(torch::softmax(scores, -1), values);      // [B,H,Tq,Dh]
+  return out_proj_(context_out.transpose(1, 2).reshape(x.sizes()));
+}
+
+CrossAttentionBlockImpl::CrossAttentionBlockImpl(const TransformerOptions& options) {
+  const auto hidden = static_cast<int>(std::lround(options.width * options.mlp_ratio));
+  auto layer_norm = [&] {
+    return torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.width}));
+  };
+  ln_1_ = register_module("ln_1", layer_norm());
+  attn_ = register_module("attn", SelfAttention(options.width, options.heads));
+  ln_cross_ = register_module("ln_cross", layer_norm());
+  cross_attn_ = register_module("cross_attn", CrossAttention(options.width, options.heads));
+  ln_2_ = register_module("ln_2", layer_norm());
+  mlp_ = register_module("mlp", Mlp(options.width, hidden, options.act));
+}
+
+void CrossAttentionBlockImpl::reset_parameters(double attn_std, double proj_std, double fc_std) {
+  attn_->reset_parameters(attn_std, proj_std);
+  cross_attn_->reset_parameters(attn_std, proj_std);
+  mlp_->reset_parameters(fc_std, proj_std);
+}
+
+torch::Tensor CrossAttentionBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& image,
+                                               const torch::Tensor& text_bias,
+                                               const torch::Tensor& image_bias) {
+  // Image tokens are not normalised again: they left the tower's final norm and one projection.
+  auto h = x + attn_(layer_norm_fp32(ln_1_, x), text_bias);
+  h = h + cross_attn_(layer_norm_fp32(ln_cross_, h), image, image_bias);
+  return h + mlp_(layer_norm_fp32(ln_2_, h));
+}
+
+CrossAttentionFusionImpl::CrossAttentionFusionImpl(const MatchFusionOptions& options)
+    : MatchFusionImpl(options) {
+  const TransformerOptions block{options.width, options.layers, options.heads, options.mlp_ratio,
+                                 Activation::Gelu};
+  blocks_ = register_module("blocks", torch::nn::ModuleList());
+  // CLIP's initialisation, as Transformer::reset_parameters: residual projections shrink with
+  // depth so the stream's variance stays put.
+  const double attn_std = std::pow(options.width, -0.5);
+  const double proj_std = attn_std * std::pow(2.0 * options.layers, -0.5);
+  const double fc_std = std::pow(2.0 * options.width, -0.5);
+  for (int i = 0; i < options.layers; ++i) {
+    CrossAttentionBlock layer(block);
+    layer->reset_parameters(attn_std, proj_std, fc_std);
+    blocks_->push_back(layer);
+  }
+}
+
+torch::Tensor CrossAttentionFusionImpl::match(const Encoded& image, const Encoded& text) {
+  auto projected = project_tokens(image, text);
+  auto x = projected.text;  // [B,Tt,W]
+  const auto text_bias = key_padding_bias(padding_of(text), x.scalar_type());
+  // Images have no padding today; a tower that pads its tokens gets them masked too.
+  const auto image_bias = image.pad_mask.defined()
+                              ? key_padding_bias(padding_of(image), x.scalar_type())
+                              : torch::Tensor();
+  for (auto& layer : *blocks_) {
+    x = layer->as<CrossAttentionBlockImpl>()->forward(x, projected.image, text_bias, image_bias);
+  }
+  const auto end_of_text = end_of_text_index(text);  // [B]
+  auto rows = torch::arange(x.size(0), end_of_text.options());
+  return score(x.index({rows, end_of_text}));  // [B,W] -> [B]
+}
+
+}  // namespace mmtrain

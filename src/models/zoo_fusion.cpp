@@ -1,0 +1,34 @@
+#include "mmtrain/models/zoo_fusion.h"
+
+#include <mutex>
+
+#include "mmtrain/models/cross_attention_fusion.h"
+#include "mmtrain/models/early_fusion.h"
+#include "mmtrain/models/registry.h"
+
+namespace mmtrain {
+
+namespace {
+
+MatchFusionOptions match_fusion_options(const FusionConfig& c, const FusionDims& dims) {
+  return MatchFusionOptions{dims, c.width, c.layers, c.heads, 4.0};
+}
+
+template <class Impl>
+FusionFactory factory_of() {
+  return [](const FusionConfig& config, const FusionDims& dims) -> std::shared_ptr<FusionImpl> {
+    return std::make_shared<Impl>(match_fusion_options(config, dims));
+  };
+}
+
+}  // namespace
+
+void register_zoo_fusion() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    register_fusion("early", factory_of<EarlyFusionImpl>());
+    register_fusion("cross_attention", factory_of<CrossAttentionFusionImpl>());
+  });
+}
+
+}  // namespace mmtrain

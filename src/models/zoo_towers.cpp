@@ -1,0 +1,37 @@
+#include "mmtrain/models/zoo_towers.h"
+
+#include "mmtrain/models/bow_text.h"
+#include "mmtrain/models/convnet.h"
+#include "mmtrain/models/registry.h"
+#include "mmtrain/models/resnet.h"
+
+namespace mmtrain {
+
+namespace {
+
+// CLIP's ratio of embedding to stem width (RN50: 1024 / 64), so model.vision.width: 64 with
+// heads: 32 is RN50's tower.
+constexpr int kResNetOutputPerWidth = 16;
+
+std::shared_ptr<VisionTowerImpl> make_resnet(const VisionConfig& c) {
+  return std::make_shared<ResNetImpl>(ResNetOptions{
+      c.image_size, c.width, c.stage_layers, c.heads, c.width * kResNetOutputPerWidth});
+}
+
+std::shared_ptr<VisionTowerImpl> make_convnet(const VisionConfig& c) {
+  return std::make_shared<ConvNetImpl>(ConvNetOptions{c.image_size, c.width, c.layers});
+}
+
+std::shared_ptr<TextTowerImpl> make_bow(const TextConfig& c, const TextVocab& vocab) {
+  return std::make_shared<BowTextImpl>(BowTextOptions{vocab.vocab_size, c.width, vocab.eos_id});
+}
+
+}  // namespace
+
+void register_zoo_towers() {
+  register_vision_tower("resnet", make_resnet);
+  register_vision_tower("convnet", make_convnet);
+  register_text_tower("bow", make_bow);
+}
+
+}  // namespace mmtrain

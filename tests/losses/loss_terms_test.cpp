@@ -1,0 +1,82 @@
+// compute_loss: the terms of loss.terms on a real model's outputs, weighted as configured.
+#include "mmtrain/losses/loss.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "mmtrain/errors.h"
+#include "mmtrain/losses/siglip_loss.h"
+#include "mmtrain/models/registry.h"
+
+namespace mmtrain {
+namespace {
+
+MultimodalModel small_model(const std::string& fusion) {
+  torch::manual_seed(5);
+  ModelConfig config;
+  config.embed_dim = 16;
+  config.vision = VisionConfig{"vit", 16, 8, 32, 1, 2, 4.0, "gelu", "cls"};
+  config.text = TextConfig{"transformer", 6, 32, 1, 2, 4.0, "gelu"};
+  config.fusion = FusionConfig{fusion, 32, 1, 2};
+  return build_model(config, TextVocab{20, 3});
+}
+
+ModelOutput run(MultimodalModel& model) {
+  auto tokens = torch::tensor({{2, 5, 6, 3, 0, 0}, {2, 7, 3, 0, 0, 0}, {2, 8, 9, 10, 3, 0}}, torch::kLong);
+  return model->forward(torch::randn({3, 3, 16, 16}), tokens);
+}
+
+LossConfig terms(std::vector<LossTerm> list, const std::string& balance = "fixed") {
+  LossConfig config;
+  config.terms = std::move(list);
+  config.balance = balance;
+  return config;
+}
+
+TEST(LossTerms, SiglipUsesTheAttachedScaleAndBias) {
+  auto model = small_model("late");
+  const auto config = terms({{"siglip", 1.0}});
+  attach_loss_parameters(*model, config);
+  const auto out = run(model);
+  const auto result = compute_loss(config, out, *model);
+  const auto expected = siglip_loss(out.image_embeds, out.text_embeds, torch::full({}, kSiglipInitLogScale),
+                                    torch::full({}, kSiglipInitBias));
+  EXPECT_NEAR(result.total.item<double>(), expected.item<double>(), 1e-6);
+  result.total.backward();
+  EXPECT_TRUE(model->named_parameters()["loss.siglip_bias"].grad().defined());
+}
+
+TEST(LossTerms, FixedWeightsSumTheWeightedTermsAndReportEachUnweighted) {
+  auto model = small_model("late");
+  const auto config = terms({{"clip", 0.5}, {"siglip", 2.0}});
+  attach_loss_parameters(*model, config);
+  const auto result = compute_loss(config, run(model), *model);
+  ASSERT_EQ(result.terms.size(), 2u);
+  const double expected = 0.5 * result.terms[0].second.item<double>() + 2.0 * result.terms[1].second.item<double>();
+  EXPECT_NEAR(result.total.item<double>(), expected, 1e-5);
+}
+
+TEST(LossTerms, UncertaintyBalanceStartsAsThePlainSumAndLearnsLogVariances) {
+  auto model = small_model("late");
+  const auto config = terms({{"clip", 1.0}, {"siglip", 1.0}}, "uncertainty");
+  attach_loss_parameters(*model, config);
+  const auto result = compute_loss(config, run(model), *model);
+  const double sum = result.terms[0].second.item<double>() + result.terms[1].second.item<double>();
+  EXPECT_NEAR(result.total.item<double>(), sum, 1e-5);  // log-variances start at 0
+  result.total.backward();
+  EXPECT_TRUE(model->named_parameters()["loss.log_vars"].grad().defined());
+}
+
+TEST(LossTerms, ImageTextMatchingNeedsAFusedModel) {
+  auto model = small_model("late");
+  const auto config = terms({{"itm", 1.0}});
+  try {
+    compute_loss(config, run(model), *model);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("loss.terms.itm: this fusion has no match head"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace mmtrain
