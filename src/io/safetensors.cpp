@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mmtrain/io/read_file.h"
+
 namespace mmtrain {
 
 namespace {
@@ -35,18 +37,10 @@ const char* name_from_dtype(torch::ScalarType type, const std::string& where) {
   throw std::runtime_error(where + ": cannot store dtype " + std::string(c10::toString(type)));
 }
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
 }  // namespace
 
 TensorMap read_safetensors(const std::string& path) {
-  const std::string bytes = read_all(path);
+  const std::string bytes = read_file_bytes(path, "safetensors file");
   uint64_t header_size = 0;
   if (bytes.size() < 8) throw std::runtime_error(path + ": too short to be a safetensors file");
   std::memcpy(&header_size, bytes.data(), 8);  // little-endian hosts only, as LibTorch's CPU builds

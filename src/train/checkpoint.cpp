@@ -11,6 +11,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/serialize/output-archive.h>
 
+#include "mmtrain/io/read_file.h"
+
 namespace mmtrain {
 
 namespace {
@@ -101,14 +103,6 @@ torch::Tensor read_tensor(torch::serialize::InputArchive& archive, const std::st
   return t;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open checkpoint");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 }  // namespace
 
 void save_checkpoint(const std::string& path, torch::nn::Module& model,
@@ -146,7 +140,7 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
 }
 
 Checkpoint Checkpoint::load(const std::string& path) {
-  const std::string bytes = read_file(path);
+  const std::string bytes = read_file_bytes(path, "checkpoint");
   Header header{};
   if (bytes.size() < sizeof(header)) throw std::runtime_error(path + ": too short to be a checkpoint (truncated write?)");
   std::memcpy(&header, bytes.data(), sizeof(header));

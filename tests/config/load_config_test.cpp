@@ -487,3 +487,27 @@ TEST(ConfigWriting, WritesEveryKeyInStructOrder) {
 
 }  // namespace
 }  // namespace mmtrain
+
+namespace mmtrain {
+namespace {
+
+TEST(ConfigStageLayers, ResnetStagesReadAndRoundTripAsFourIntegers) {
+  const Config config = parse_config("model:\n  vision: {type: resnet, stage_layers: [3, 4, 6, 3]}\n", "x.yaml");
+  EXPECT_EQ(config.model.vision.stage_layers, (std::vector<int>{3, 4, 6, 3}));
+  EXPECT_EQ(parse_config(config_to_yaml(config), "y.yaml").model.vision.stage_layers, config.model.vision.stage_layers);
+}
+
+TEST(ConfigStageLayers, WrongLengthZeroOrFractionalStagesNameTheKey) {
+  for (const char* stages : {"[3, 4, 6]", "[3, 0, 6, 3]", "[3, 4.5, 6, 3]"}) {
+    try {
+      parse_config(std::string("model:\n  vision: {stage_layers: ") + stages + "}\n", "x.yaml");
+      ADD_FAILURE() << "accepted " << stages;
+    } catch (const ConfigError& error) {
+      EXPECT_NE(std::string(error.what()).find("x.yaml:2: model.vision.stage_layers"), std::string::npos)
+          << error.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mmtrain
