@@ -83,14 +83,10 @@ CrossAttentionFusionImpl::CrossAttentionFusionImpl(const MatchFusionOptions& opt
   const TransformerOptions block{options.width, options.layers, options.heads, options.mlp_ratio,
                                  Activation::Gelu};
   blocks_ = register_module("blocks", torch::nn::ModuleList());
-  // CLIP's initialisation, as Transformer::reset_parameters: residual projections shrink with
-  // depth so the stream's variance stays put.
-  const double attn_std = std::pow(options.width, -0.5);
-  const double proj_std = attn_std * std::pow(2.0 * options.layers, -0.5);
-  const double fc_std = std::pow(2.0 * options.width, -0.5);
+  const BlockInitStd init = clip_block_init_std(options.width, options.layers);
   for (int i = 0; i < options.layers; ++i) {
     CrossAttentionBlock layer(block);
-    layer->reset_parameters(attn_std, proj_std, fc_std);
+    layer->reset_parameters(init.attn, init.proj, init.fc);
     blocks_->push_back(layer);
   }
 }

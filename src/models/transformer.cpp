@@ -90,13 +90,18 @@ TransformerImpl::TransformerImpl(const TransformerOptions& options) : options_(o
   reset_parameters();
 }
 
+BlockInitStd clip_block_init_std(int width, int layers) {
+  BlockInitStd init;
+  init.attn = std::pow(width, -0.5);
+  init.proj = init.attn * std::pow(2.0 * layers, -0.5);
+  init.fc = std::pow(2.0 * width, -0.5);
+  return init;
+}
+
 void TransformerImpl::reset_parameters() {
-  const double width = options_.width;
-  const double attn_std = std::pow(width, -0.5);
-  const double proj_std = attn_std * std::pow(2.0 * options_.layers, -0.5);
-  const double fc_std = std::pow(2.0 * width, -0.5);
+  const BlockInitStd init = clip_block_init_std(options_.width, options_.layers);
   for (auto& block : *resblocks_) {
-    block->as<ResidualBlockImpl>()->reset_parameters(attn_std, proj_std, fc_std);
+    block->as<ResidualBlockImpl>()->reset_parameters(init.attn, init.proj, init.fc);
   }
 }
 

@@ -14,6 +14,15 @@ enum class Activation { Gelu, QuickGelu };
 Activation parse_activation(const std::string& name);  // "gelu" | "quick_gelu"
 torch::Tensor apply_activation(const torch::Tensor& x, Activation act);
 
+// CLIP's initialisation scales for a stack of `layers` residual blocks of `width`: residual
+// projections shrink with depth so that the stream's variance stays put.
+struct BlockInitStd {
+  double attn = 0.0;  // attention input projection
+  double proj = 0.0;  // projections back into the residual stream
+  double fc = 0.0;    // the MLP's first layer
+};
+BlockInitStd clip_block_init_std(int width, int layers);
+
 struct TransformerOptions {
   int width = 512;
   int layers = 12;
