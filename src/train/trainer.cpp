@@ -324,10 +324,7 @@ void Trainer::log_progress(int64_t total_steps) {
   spdlog::info("step {}/{} | loss {:.4f} | lr {:.2e} | scale {:.1f} | {:.0f} samples/s | data wait {:.0f}% | ETA {}",
                state_.step, total_steps, mean_loss, last_lr_, logit_scale, samples_per_s,
                100.0 * wait_fraction, format_duration((total_steps - state_.step) / std::max(rate, 1e-9)));
-  interval_.data_wait = 0.0;
-  interval_.samples = 0;
-  interval_.loss_sum = 0.0;
-  interval_.steps = 0;
+  interval_ = Interval{};  // the next interval starts now, as the tick above did
 }
 
 void Trainer::start_timing() {
