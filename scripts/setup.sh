@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ccache
   libtorch-dev libopencv-dev libsentencepiece-dev libyaml-cpp-dev libspdlog-dev
-  libgtest-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev
+  libgtest-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev libarchive-dev
   libopenblas0-openmp   # LibTorch otherwise loads the reference BLAS, 20-40x slower
   python3-torch         # reference values for tests (never a dependency of mmtrain itself)
   dataset-fashion-mnist

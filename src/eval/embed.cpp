@@ -17,7 +17,59 @@ EmbedContext make_embed_context(const Config& config, MultimodalModel model,
   return context;
 }
 
-torch::Tensor embed_images(EmbedContext& context, std::shared_ptr<const PairDataset> images) {
+namespace {
+
+torch::Tensor to_cpu_float(const torch::Tensor& t) {
+  return t.defined() ? t.to(torch::kCPU, t.is_floating_point() ? torch::kFloat : t.scalar_type())
+                     : t;
+}
+
+torch::Tensor cat_or_undefined(const std::vector<torch::Tensor>& parts) {
+  if (parts.empty() || !parts.front().defined()) return {};
+  return torch::cat(parts);
+}
+
+// Collects batch outputs: embeddings always, tower outputs when kept.
+class SetCollector {
+ public:
+  explicit SetCollector(bool keep_encoded) : keep_encoded_(keep_encoded) {}
+
+  void add(const Encoded& encoded, const torch::Tensor& embeds) {
+    embeds_.push_back(to_cpu_float(embeds));
+    if (!keep_encoded_) return;
+    tokens_.push_back(to_cpu_float(encoded.tokens));
+    pooled_.push_back(to_cpu_float(encoded.pooled));
+    pad_mask_.push_back(to_cpu_float(encoded.pad_mask));
+  }
+
+  EncodedSet finish() const {
+    EncodedSet set;
+    set.embeds = embeds_.empty() ? torch::empty({0, 0}) : torch::cat(embeds_);
+    set.encoded.tokens = cat_or_undefined(tokens_);
+    set.encoded.pooled = cat_or_undefined(pooled_);
+    set.encoded.pad_mask = cat_or_undefined(pad_mask_);
+    return set;
+  }
+
+ private:
+  bool keep_encoded_;
+  std::vector<torch::Tensor> embeds_, tokens_, pooled_, pad_mask_;
+};
+
+torch::Tensor select_rows(const torch::Tensor& t, const torch::Tensor& index, torch::Device device) {
+  return t.defined() ? t.index_select(0, index).to(device) : t;
+}
+
+}  // namespace
+
+Encoded EncodedSet::rows(const torch::Tensor& index, torch::Device device) const {
+  TORCH_CHECK(encoded.tokens.defined(), "EncodedSet::rows: the tower outputs were not kept");
+  return {select_rows(encoded.tokens, index, device), select_rows(encoded.pooled, index, device),
+          select_rows(encoded.pad_mask, index, device)};
+}
+
+EncodedSet encode_image_set(EmbedContext& context, std::shared_ptr<const PairDataset> images,
+                            bool keep_encoded) {
   LoaderOptions options;
   options.batch_size = context.batch_size;
   options.workers = context.workers;
@@ -29,17 +81,19 @@ torch::Tensor embed_images(EmbedContext& context, std::shared_ptr<const PairData
   loader.start_epoch(0);
   torch::NoGradGuard no_grad;
   context.model->eval();
-  std::vector<torch::Tensor> parts;
+  SetCollector collector(keep_encoded);
   while (auto batch = loader.next()) {
-    parts.push_back(context.model->encode_images(batch->images.to(context.device)).to(torch::kCPU, torch::kFloat));
+    auto encoded = context.model->vision().forward(batch->images.to(context.device));
+    collector.add(encoded, context.model->fusion().embed_image(encoded));
   }
-  return parts.empty() ? torch::empty({0, 0}) : torch::cat(parts);
+  return collector.finish();
 }
 
-torch::Tensor embed_texts(EmbedContext& context, const std::vector<std::string>& texts) {
+EncodedSet encode_text_set(EmbedContext& context, const std::vector<std::string>& texts,
+                           bool keep_encoded) {
   torch::NoGradGuard no_grad;
   context.model->eval();
-  std::vector<torch::Tensor> parts;
+  SetCollector collector(keep_encoded);
   const auto n = static_cast<int64_t>(texts.size());
   for (int64_t begin = 0; begin < n; begin += context.batch_size) {
     const int64_t count = std::min(context.batch_size, n - begin);
@@ -48,9 +102,18 @@ torch::Tensor embed_texts(EmbedContext& context, const std::vector<std::string>&
       tokenize_into(*context.tokenizer, texts[begin + i], context.context_length,
                     tokens.data_ptr<int64_t>() + i * context.context_length);
     }
-    parts.push_back(context.model->encode_texts(tokens.to(context.device)).to(torch::kCPU, torch::kFloat));
+    auto encoded = context.model->text().forward(tokens.to(context.device));
+    collector.add(encoded, context.model->fusion().embed_text(encoded));
   }
-  return parts.empty() ? torch::empty({0, 0}) : torch::cat(parts);
+  return collector.finish();
+}
+
+torch::Tensor embed_images(EmbedContext& context, std::shared_ptr<const PairDataset> images) {
+  return encode_image_set(context, std::move(images), false).embeds;
+}
+
+torch::Tensor embed_texts(EmbedContext& context, const std::vector<std::string>& texts) {
+  return encode_text_set(context, texts, false).embeds;
 }
 
 }  // namespace mmtrain

@@ -32,4 +32,18 @@ EmbedContext make_embed_context(const Config& config, MultimodalModel model,
 torch::Tensor embed_images(EmbedContext& context, std::shared_ptr<const PairDataset> images);
 torch::Tensor embed_texts(EmbedContext& context, const std::vector<std::string>& texts);
 
+// A whole set's embeddings and, for re-ranking with a fused match head, its tower outputs (on the
+// CPU: [N,T,D] per set, which is why they are kept only when asked for).
+struct EncodedSet {
+  torch::Tensor embeds;  // [N,E] float32, L2-normalised
+  Encoded encoded;       // tokens [N,T,D], pooled [N,D], pad_mask [N,T] (texts); undefined unless kept
+
+  Encoded rows(const torch::Tensor& index, torch::Device device) const;  // index [P] -> P rows
+};
+
+EncodedSet encode_image_set(EmbedContext& context, std::shared_ptr<const PairDataset> images,
+                            bool keep_encoded);
+EncodedSet encode_text_set(EmbedContext& context, const std::vector<std::string>& texts,
+                           bool keep_encoded);
+
 }  // namespace mmtrain

@@ -16,8 +16,9 @@ using Metrics = std::map<std::string, double>;
 torch::Tensor zero_shot_classifier(EmbedContext& context, const std::vector<std::string>& classnames,
                                    const std::vector<std::string>& templates);
 
-Metrics evaluate_zero_shot(EmbedContext& context, const ZeroShotConfig& config);
-Metrics evaluate_retrieval(EmbedContext& context, const RetrievalConfig& config);
+// rerank_k > 0 also reports every metric re-ranked by the match head, with "_rerank" appended.
+Metrics evaluate_zero_shot(EmbedContext& context, const ZeroShotConfig& config, int rerank_k = 0);
+Metrics evaluate_retrieval(EmbedContext& context, const RetrievalConfig& config, int rerank_k = 0);
 // Runs whichever of the two has a path; an empty result when neither does.
 Metrics evaluate(EmbedContext& context, const EvalConfig& config);
 
