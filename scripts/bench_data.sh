@@ -2,12 +2,12 @@
 # Data-pipeline throughput of mmtrain (`mmtrain bench data`) against the equivalent torchvision
 # pipeline (scripts/bench_data_torch.py) on the same JPEG files and captions, as images/s and ratio.
 #
-# usage: scripts/bench_data.sh [-n IMAGES] [-w WORKERS] [-b BATCH] [-s BATCHES] [-d WORKDIR]
+# usage: scripts/bench_data.sh [-n IMAGES] [-w WORKERS] [-b BATCH] [-s BATCHES] [-r ROUNDS] [-d WORKDIR]
 #
-#   -n IMAGES   JPEGs per size (default 2000)          -b BATCH    batch size (default 64)
-#   -w WORKERS  loader workers, both sides (default 2;  -s BATCHES  timed batches (default 60)
-#               or the WORKERS environment variable)   -d WORKDIR  keep the data there (default: a
-#                                                                  temporary folder, removed at exit)
+#   -n IMAGES   JPEGs per size (default 2000)        -s BATCHES  timed batches per run (default 60)
+#   -w WORKERS  loader workers, both sides (default  -r ROUNDS   runs of each, best kept (default 2)
+#               2, or the WORKERS environment var.)  -d WORKDIR  keep the data there for reuse
+#   -b BATCH    batch size (default 64)                          (default: a temporary folder)
 # Makes two sets of IMAGES random JPEGs (noise, gradients and shapes, quality 90) with captions and
 # a TSV (filepath, title): 80x80 sources for a 64 px model image and 256x256 sources for 224 px.
 # Per case it runs, on the same files and with the same workers, batch and number of batches:
@@ -16,9 +16,11 @@
 #                (decode, RandomResizedCrop with Pillow's bicubic, normalise, SentencePiece, collate)
 #   torchvision  PIL open/convert, RandomResizedCrop(bicubic), ToTensor, Normalize, tokenised
 #                captions, DataLoader(shuffle, drop_last, persistent_workers), 2 untimed batches
-# Both at crop scale (0.9, 1.0), ratio (0.75, 1.3333), CLIP mean/std, context length 77. Every run's
-# output is shown as it goes; a table, the ratios (mmtrain / torchvision) and one line
-# `ratio 64px: R x` per case come at the end. Exits 1 when a run failed (the others still run), 2 on
+# Both at crop scale (0.9, 1.0), ratio (0.75, 1.3333), CLIP mean/std, context length 77. ROUNDS
+# rounds, the order alternating, and the best images/s of each kept: on a small shared machine
+# other processes' load only ever lowers a rate. Every run's output is shown as it goes, with how
+# busy the CPUs were just before; a table, the ratios (mmtrain / torchvision) and one line
+# `ratio 64px: Rx` per case come at the end. Exits 1 when a run failed (the others still run), 2 on
 # bad arguments. PYTHON overrides the interpreter (default /usr/bin/python3, which has Debian's
 # python3-torch, python3-torchvision and python3-pil).
 set -euo pipefail
@@ -26,20 +28,21 @@ cd "$(dirname "$0")/.."
 
 usage() { sed -n '5,10s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 die() { echo "bench_data: $*" >&2; exit 2; }
-images=2000 workers=${WORKERS:-2} batch=64 batches=60 workdir=""
-while getopts "n:w:b:s:d:h" opt; do
+images=2000 workers=${WORKERS:-2} batch=64 batches=60 rounds=2 workdir=""
+while getopts "n:w:b:s:r:d:h" opt; do
   case $opt in
     n) images=$OPTARG ;;
     w) workers=$OPTARG ;;
     b) batch=$OPTARG ;;
     s) batches=$OPTARG ;;
+    r) rounds=$OPTARG ;;
     d) workdir=$OPTARG ;;
     *) usage ;;
   esac
 done
 shift $((OPTIND - 1))
 [[ $# -eq 0 ]] || usage
-for pair in "IMAGES:$images" "BATCH:$batch" "BATCHES:$batches"; do
+for pair in "IMAGES:$images" "BATCH:$batch" "BATCHES:$batches" "ROUNDS:$rounds"; do
   [[ ${pair#*:} =~ ^[1-9][0-9]*$ ]] || die "${pair%%:*} must be a positive integer, got '${pair#*:}'"
 done
 [[ $workers =~ ^[0-9]+$ ]] || die "WORKERS must be a non-negative integer, got '$workers'"
@@ -138,24 +141,39 @@ model:
 train: {batch_size: 64}
 EOF
 
-names=() rates=() failed=0
+failed=0
+declare -A best=()  # NAME -> best images/s over the rounds, or "failed"
+declare -A all=()   # NAME -> every round's images/s
 
-# run NAME COMMAND...: shows the output and records the last `images/s: X` it printed.
+# cpu_busy: percent of all cores busy over one second (others' load shows before a run).
+cpu_busy() {
+  local a b c d e f g t1 i1
+  read -r _ a b c d e f g _ </proc/stat; t1=$((a + b + c + d + e + f + g)); i1=$((d + e))
+  sleep 1
+  read -r _ a b c d e f g _ </proc/stat
+  echo $((100 * ((a + b + c + d + e + f + g - t1) - (d + e - i1)) / (a + b + c + d + e + f + g - t1 + 1)))
+}
+
+# run NAME COMMAND...: shows the output and keeps the best `images/s: X` NAME printed so far.
 run() {
   local name=$1 log rc=0 rate
   shift
-  log="$logs/${#names[@]}.log"
+  log="$logs/run.log"
   echo
-  echo "== $name: $*"
-  "$@" 2>&1 | tee "$log" || rc=$?
+  echo "== $name (round $round of $rounds; CPU busy before: $(cpu_busy)%): $*"
+  "$@" 2>&1 | grep -v '^sentencepiece_trainer.*LOG(INFO)' | tee "$log" || rc=$?
   rate=$(grep -o 'images/s: *[0-9.eE+-]*' "$log" | tail -n 1 | sed 's/images\/s: *//' || true)
   if [[ $rc -ne 0 || -z $rate ]]; then
     echo "== $name failed (exit $rc$([[ $rc -eq 0 ]] && echo ', no images/s line'))" >&2
-    rate=failed
+    best[$name]=failed
     failed=1
+    return
   fi
-  names+=("$name")
-  rates+=("$rate")
+  all[$name]="${all[$name]:-}${all[$name]:+ }$rate"
+  if [[ ${best[$name]:-} != failed ]] &&
+    awk -v a="$rate" -v b="${best[$name]:-0}" 'BEGIN { exit !(a + 0 > b + 0) }'; then
+    best[$name]=$rate
+  fi
 }
 
 # ratio A B: A / B to two decimals, or "-" when either is not a number.
@@ -165,27 +183,36 @@ ratio() {
 }
 
 cases=("80 64" "256 224")
-for c in "${cases[@]}"; do
-  read -r side size <<<"$c"
-  tsv="$workdir/pairs$side.tsv"
-  cat "$workdir/img$side"/*.jpg >/dev/null  # both sides read from the page cache
-  run "mmtrain ${size}px" "$mmtrain" bench data -c "$config" --steps "$batches" \
-    --set "data.train.path=$tsv" --set "model.vision.image_size=$size" \
-    --set "data.workers=$workers" --set "train.batch_size=$batch"
-  run "torchvision ${size}px" "$python" scripts/bench_data_torch.py --data "$tsv" --size "$size" \
-    --batch "$batch" --workers "$workers" --batches "$batches" --warmup 2 --context-length 77
+for ((round = 1; round <= rounds; ++round)); do
+  for c in "${cases[@]}"; do
+    read -r side size <<<"$c"
+    tsv="$workdir/pairs$side.tsv"
+    cat "$workdir/img$side"/*.jpg >/dev/null  # both sides read from the page cache
+    mm=("$mmtrain" bench data -c "$config" --steps "$batches" --set "data.train.path=$tsv"
+        --set "model.vision.image_size=$size" --set "data.workers=$workers" --set "train.batch_size=$batch")
+    tv=("$python" scripts/bench_data_torch.py --data "$tsv" --size "$size" --batch "$batch"
+        --workers "$workers" --batches "$batches" --warmup 2 --context-length 77)
+    if ((round % 2 == 1)); then  # alternate who goes first, against drifting background load
+      run "mmtrain ${size}px" "${mm[@]}"; run "torchvision ${size}px" "${tv[@]}"
+    else
+      run "torchvision ${size}px" "${tv[@]}"; run "mmtrain ${size}px" "${mm[@]}"
+    fi
+  done
 done
 
 echo
-echo "$images pairs per size, batch $batch, $batches timed batches, $workers workers both sides;" \
-  "$(nproc) cores (load average $(cut -d' ' -f1-3 /proc/loadavg)); $((SECONDS - script_start)) s in all"
-printf '  %-20s %10s\n' run images/s
-for i in "${!names[@]}"; do
-  printf '  %-20s %10s\n' "${names[$i]}" "${rates[$i]}"
+echo "$images pairs per size, batch $batch, $batches timed batches, $workers workers both sides, best of" \
+  "$rounds round(s); $(nproc) cores (load average $(cut -d' ' -f1-3 /proc/loadavg)); $((SECONDS - script_start)) s in all"
+printf '  %-20s %10s   %s\n' run images/s "every round"
+for c in "${cases[@]}"; do
+  read -r side size <<<"$c"
+  for name in "mmtrain ${size}px" "torchvision ${size}px"; do
+    printf '  %-20s %10s   %s\n' "$name" "${best[$name]:-failed}" "${all[$name]:-}"
+  done
 done
-for i in "${!cases[@]}"; do
-  read -r side size <<<"${cases[$i]}"
-  echo "ratio ${size}px: $(ratio "${rates[$((2 * i))]}" "${rates[$((2 * i + 1))]}")x" \
-    "(mmtrain / torchvision, ${side}x$side JPEG sources)"
+for c in "${cases[@]}"; do
+  read -r side size <<<"$c"
+  echo "ratio ${size}px: $(ratio "${best[mmtrain ${size}px]:-}" "${best[torchvision ${size}px]:-}")x" \
+    "(mmtrain / torchvision, ${side}x$side JPEG sources, $workers workers each)"
 done
 exit "$failed"

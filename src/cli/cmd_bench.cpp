@@ -10,10 +10,11 @@
 #include "args.h"
 #include "commands.h"
 #include "mmtrain/config/load_config.h"
-#include "mmtrain/data/loader.h"
+#include "mmtrain/data/webdataset_loader.h"
 #include "mmtrain/errors.h"
 #include "mmtrain/text/build_tokenizer.h"
 #include "mmtrain/train/trainer.h"
+#include "mmtrain/train/training_data.h"
 
 namespace mmtrain::cli {
 
@@ -79,12 +80,12 @@ int bench_train(Config config, int64_t steps) {
 }
 
 int bench_data(const Config& config, int64_t batches) {
-  const auto& data = config.data.train;
-  if (data.path.empty()) throw ConfigError("data.train.path: required for bench data");
-  auto dataset = std::make_shared<PairDataset>(read_pair_csv(data.path, data.image_key, data.caption_key, data.separator[0]));
-  auto tokenizer = build_tokenizer(config.tokenizer, all_captions(*dataset), static_cast<uint64_t>(config.run.seed));
+  const TrainingData data = open_training_data(config);
+  auto tokenizer = build_tokenizer(config.tokenizer, tokenizer_training_captions(config, data),
+                                   static_cast<uint64_t>(config.run.seed));
   const LoaderOptions options = training_loader_options(config);
-  Loader loader(dataset, tokenizer, options);
+  auto loader_owner = make_training_source(config, data.dataset, tokenizer, data.bad_samples);
+  BatchSource& loader = *loader_owner;
   int64_t images = 0, epoch = 0;
   loader.start_epoch(epoch);
   const auto start = std::chrono::steady_clock::now();
@@ -100,6 +101,7 @@ int bench_data(const Config& config, int64_t batches) {
   std::printf("%lld images in %lld batches of %lld, %d workers, %d px\n", static_cast<long long>(images),
               static_cast<long long>(batches), static_cast<long long>(options.batch_size), options.workers,
               options.transform.image_size);
+  if (data.bad_samples->total() > 0) std::printf("skipped bad samples: %lld\n", static_cast<long long>(data.bad_samples->total()));
   std::printf("images/s: %.1f\n", images / std::max(1e-9, seconds));
   return 0;
 }

@@ -1,7 +1,11 @@
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include "args.h"
 #include "commands.h"
+#include "mmtrain/data/binding_task.h"
+#include "mmtrain/data/fashion_mnist.h"
 #include "mmtrain/data/synthetic.h"
 #include "mmtrain/errors.h"
 
@@ -9,21 +13,72 @@ namespace mmtrain::cli {
 
 namespace {
 
-int run_synth(int argc, char** argv) {
-  Args args("mmtrain data synth --out DIR [--n N] [--seed S] [--image-size PX]",
-            "Writes the built-in data set: coloured shapes with captions, zero-shot files for seen "
-            "and held-out colour-shape combinations, and a retrieval set.",
+const char* const kUsage =
+    "usage: mmtrain data synth|binding --out DIR [--n N] [--seed S] [--image-size PX]\n"
+    "       mmtrain data fashion-mnist [--idx-dir DIR] --out DIR [--max-train N]\n";
+
+// The flags every built-in data set takes. Reads n, seed and image_size into `options` (whose n
+// is the default shown) and returns the output folder, or nothing when --help was asked for.
+template <class Options>
+std::optional<std::string> parse_generator_args(int argc, char** argv, const std::string& usage,
+                                                const std::string& summary, Options& options) {
+  const std::string default_n = std::to_string(options.n);
+  Args args(usage, summary,
             {{"out", "", "DIR", "output folder"},
-             {"n", "", "N", "training pairs (default 6000)"},
+             {"n", "", "N", "training pairs (default " + default_n + ")"},
              {"seed", "", "S", "random seed (default 0)"},
              {"image-size", "", "PX", "image side in pixels (default 64)"}});
-  if (!args.parse(argc, argv)) return 0;
-  SynthOptions options;
-  options.n = parse_count("--n", args.get("n").value_or("6000"));
+  if (!args.parse(argc, argv)) return std::nullopt;
+  options.n = parse_count("--n", args.get("n").value_or(default_n));
   options.seed = static_cast<uint64_t>(parse_count("--seed", args.get("seed").value_or("0")));
   options.image_size = static_cast<int>(parse_count("--image-size", args.get("image-size").value_or("64")));
   if (options.n < 1 || options.image_size < 16) throw ConfigError("--n must be >= 1 and --image-size >= 16");
-  write_synthetic_dataset(args.require("out"), options);
+  return args.require("out");
+}
+
+int run_synth(int argc, char** argv) {
+  SynthOptions options;
+  const auto out = parse_generator_args(
+      argc, argv, "mmtrain data synth --out DIR [--n N] [--seed S] [--image-size PX]",
+      "Writes the built-in data set: coloured shapes with captions, zero-shot files for seen "
+      "and held-out colour-shape combinations, and a retrieval set.",
+      options);
+  if (out) write_synthetic_dataset(*out, options);
+  return 0;
+}
+
+int run_binding(int argc, char** argv) {
+  BindingOptions options;
+  const auto out = parse_generator_args(
+      argc, argv, "mmtrain data binding --out DIR [--n N] [--seed S] [--image-size PX]",
+      "Writes the binding task: two coloured shapes side by side, captioned with their relation "
+      "(\"a red circle left of a blue square\"). A class is an ordered scene; zero-shot files for "
+      "seen and held-out scenes score each image against every scene, including its side- and "
+      "colour-swapped distractors; the retrieval set has one image per scene.",
+      options);
+  if (out) write_binding_dataset(*out, options);
+  return 0;
+}
+
+int run_fashion_mnist(int argc, char** argv) {
+  Args args("mmtrain data fashion-mnist [--idx-dir DIR] --out DIR [--max-train N] [--seed S] [--force]",
+            "Writes Fashion-MNIST from its IDX files: train/ PNGs with a captioned train.csv, the "
+            "test set as one folder per class under test/ and as test.csv, classnames.txt and "
+            "templates.txt. A rerun with the same options does nothing.",
+            {{"idx-dir", "", "DIR",
+              "folder of {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (default "
+              "/usr/share/datasets/fashion-mnist, from the Debian package dataset-fashion-mnist)"},
+             {"out", "", "DIR", "output folder"},
+             {"max-train", "", "N", "only the first N training images (default 0 = all 60,000)"},
+             {"seed", "", "S", "picks each training caption's phrasing (default 0)"},
+             {"force", "", "", "rewrite even when a complete output with these options exists"}});
+  if (!args.parse(argc, argv)) return 0;
+  FashionMnistOptions options;
+  options.max_train = parse_count("--max-train", args.get("max-train").value_or("0"));
+  options.seed = static_cast<uint64_t>(parse_count("--seed", args.get("seed").value_or("0")));
+  options.force = args.has("force");
+  prepare_fashion_mnist(args.get("idx-dir").value_or("/usr/share/datasets/fashion-mnist"),
+                        args.require("out"), options);
   return 0;
 }
 
@@ -31,7 +86,9 @@ int run_synth(int argc, char** argv) {
 
 int run_data(int argc, char** argv) {
   if (argc >= 1 && std::string(argv[0]) == "synth") return run_synth(argc - 1, argv + 1);
-  std::cerr << "usage: mmtrain data synth --out DIR [--n N] [--seed S]\n";
+  if (argc >= 1 && std::string(argv[0]) == "binding") return run_binding(argc - 1, argv + 1);
+  if (argc >= 1 && std::string(argv[0]) == "fashion-mnist") return run_fashion_mnist(argc - 1, argv + 1);
+  std::cerr << kUsage;
   return argc >= 1 && (std::string(argv[0]) == "--help" || std::string(argv[0]) == "-h") ? 0 : 2;
 }
 

@@ -24,7 +24,7 @@ const Command kCommands[] = {
     {"train", mmtrain::cli::run_train, "train a model from a YAML config (resumable)"},
     {"eval", mmtrain::cli::run_eval, "zero-shot classification and retrieval of a checkpoint"},
     {"embed", mmtrain::cli::run_embed, "write L2-normalised image or text embeddings to .npy"},
-    {"data", mmtrain::cli::run_data, "data tools: `data synth` writes the built-in data set"},
+    {"data", mmtrain::cli::run_data, "data tools: `data synth` / `data binding` write built-in data sets, `data fashion-mnist` prepares Fashion-MNIST"},
     {"tokenizer", mmtrain::cli::run_tokenizer, "tokenizer tools: `tokenizer train` from captions"},
     {"convert", mmtrain::cli::run_convert, "open_clip weights to an mmtrain checkpoint"},
     {"export", mmtrain::cli::run_export, "a checkpoint to open_clip's config + safetensors"},

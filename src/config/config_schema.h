@@ -173,12 +173,20 @@ void visit_fields(V& v, RunConfig& c) {
 }
 
 template <class V>
-void visit_fields(V& v, TrainDataConfig& c) {
+void visit_fields(V& v, PairSourceConfig& c) {
   v("type", c.type, kPairSources);
   v("path", c.path);
   v("image_key", c.image_key, non_empty);
   v("caption_key", c.caption_key, non_empty);
   v("separator", c.separator, single_character);
+  v("image_root", c.image_root);
+}
+
+template <class V>
+void visit_fields(V& v, TrainDataConfig& c) {
+  visit_fields(v, static_cast<PairSourceConfig&>(c));
+  v("num_samples", c.num_samples, at_least(0));
+  v("shuffle_buffer", c.shuffle_buffer, at_least(0));
 }
 
 template <class V>
@@ -248,6 +256,7 @@ void visit_fields(V& v, InitFromConfig& c) {
   v("strict", c.strict);
   v("image_size", c.image_size, at_least(0));
   v("context_length", c.context_length, at_least(0));
+  v("key_map", c.key_map);
 }
 
 template <class V>
@@ -309,15 +318,6 @@ void visit_fields(V& v, ZeroShotConfig& c) {
   v("separator", c.separator, single_character);
   v("classnames", c.classnames);
   v("templates", c.templates);
-}
-
-template <class V>
-void visit_fields(V& v, RetrievalConfig& c) {
-  v("type", c.type, kPairSources);
-  v("path", c.path);
-  v("image_key", c.image_key, non_empty);
-  v("caption_key", c.caption_key, non_empty);
-  v("separator", c.separator, single_character);
 }
 
 template <class V>

@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "mmtrain/data/rng.h"
+#include "mmtrain/errors.h"
 
 namespace mmtrain {
 
@@ -56,96 +57,77 @@ void Loader::start_epoch(int64_t epoch, int64_t first_batch) {
     order_.resize(n);
     std::iota(order_.begin(), order_.end(), 0);
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  next_to_make_ = next_to_return_ = first_batch;
-  end_ = batches_per_epoch();
-  stopping_ = false;
-  ready_.clear();
-  error_ = nullptr;
-  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+  start_workers(options_.workers, first_batch, batches_per_epoch(), options_.prefetch);
 }
 
-void Loader::stop_workers() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
+std::optional<Batch> Loader::next() { return next_in_order(); }
+
+Batch allocate_batch(int64_t index, int64_t count, int image_size, int context_length) {
+  Batch batch;
+  batch.index = index;
+  batch.images = torch::empty({count, 3, image_size, image_size});
+  batch.tokens = torch::empty({count, context_length}, torch::kLong);
+  batch.labels = torch::empty({count}, torch::kLong);
+  batch.ids = torch::empty({count}, torch::kLong);
+  return batch;
+}
+
+void fill_batch_row(Batch& batch, int64_t row, const cv::Mat& rgb, const std::string& caption,
+                    int64_t label, int64_t id, uint64_t transform_seed, const Tokenizer* tokenizer,
+                    const LoaderOptions& options) {
+  const int size = options.transform.image_size;
+  transform_image(rgb, options.transform, transform_seed, batch.images.data_ptr<float>() + row * 3 * size * size);
+  if (tokenizer) {
+    const int length = options.context_length;
+    tokenize_into(*tokenizer, caption, length, batch.tokens.data_ptr<int64_t>() + row * length);
   }
-  changed_.notify_all();
-  for (auto& worker : workers_) worker.join();
-  workers_.clear();
+  batch.labels.data_ptr<int64_t>()[row] = label;
+  batch.ids.data_ptr<int64_t>()[row] = id;
 }
 
-void Loader::worker_loop() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (true) {
-    changed_.wait(lock, [this] {
-      return stopping_ || next_to_make_ >= end_ || next_to_make_ <= next_to_return_ + options_.prefetch;
-    });
-    if (stopping_ || next_to_make_ >= end_) return;
-    const int64_t index = next_to_make_++;
-    lock.unlock();
-    std::optional<Batch> batch;
-    std::exception_ptr error;
-    try {
-      batch = make_batch(index);
-    } catch (...) {
-      error = std::current_exception();
-    }
-    lock.lock();
-    if (error && !error_) error_ = error;
-    if (batch) ready_.emplace(index, std::move(*batch));
-    changed_.notify_all();
+void copy_batch_row(Batch& batch, int64_t from, int64_t to) {
+  for (auto* t : {&batch.images, &batch.tokens, &batch.labels, &batch.ids}) (*t)[to].copy_((*t)[from]);
+}
+
+bool Loader::fill_row(Batch& batch, int64_t row, int64_t id) const {
+  const PairSample& sample = dataset_->samples[id];
+  // Every random choice for a sample derives from (seed, epoch, sample): resumable and
+  // independent of the worker count.
+  auto rng = SplitMix64::stream(options_.seed, {0xa0, static_cast<uint64_t>(epoch_), static_cast<uint64_t>(id)});
+  cv::Mat rgb;
+  try {
+    rgb = read_rgb_image(sample.image_path, options_.transform.max_image_pixels);
+  } catch (const BadImageError& error) {
+    if (!options_.bad_samples) throw;
+    options_.bad_samples->record({error.kind(), dataset_->source + ":" + std::to_string(sample.line), error.what()});
+    return false;
   }
+  const uint64_t transform_seed = rng.next();
+  const auto& captions = sample.captions;
+  const std::string caption = captions.empty() ? std::string() : captions[rng.below(captions.size())];
+  fill_batch_row(batch, row, rgb, caption, sample.label, id, transform_seed, tokenizer_.get(), options_);
+  return true;
 }
 
-std::optional<Batch> Loader::next() {
-  if (options_.workers == 0) {
-    if (next_to_return_ >= end_) return std::nullopt;
-    return make_batch(next_to_return_++);
-  }
-  std::unique_lock<std::mutex> lock(mutex_);
-  if (next_to_return_ >= end_) return std::nullopt;
-  changed_.wait(lock, [this] { return error_ || ready_.count(next_to_return_) > 0; });
-  if (error_) std::rethrow_exception(error_);
-  auto node = ready_.extract(next_to_return_++);
-  changed_.notify_all();
-  return std::move(node.mapped());
-}
-
-Batch Loader::make_batch(int64_t index) const {
+std::optional<Batch> Loader::make_batch(int64_t index) {
   const int64_t n = static_cast<int64_t>(order_.size());
   const int64_t begin = index * options_.batch_size;
   const int64_t count = std::min(options_.batch_size, n - begin);
-  const int size = options_.transform.image_size;
-  const int length = tokenizer_ ? options_.context_length : 0;
-
-  Batch batch;
-  batch.index = index;
-  batch.images = torch::empty({count, 3, size, size});
-  batch.tokens = torch::empty({count, length}, torch::kLong);
-  batch.labels = torch::empty({count}, torch::kLong);
-  batch.ids = torch::empty({count}, torch::kLong);
-  float* images = batch.images.data_ptr<float>();
-  int64_t* tokens = batch.tokens.data_ptr<int64_t>();
-  int64_t* labels = batch.labels.data_ptr<int64_t>();
-  int64_t* ids = batch.ids.data_ptr<int64_t>();
+  Batch batch = allocate_batch(index, count, options_.transform.image_size, tokenizer_ ? options_.context_length : 0);
+  int64_t drawn = 0;
   for (int64_t i = 0; i < count; ++i) {
-    const int64_t id = order_[begin + i];
-    const PairSample& sample = dataset_->samples[id];
-    // Every random choice for a sample derives from (seed, epoch, sample): resumable and
-    // independent of the worker count.
-    auto rng = SplitMix64::stream(options_.seed, {0xa0, static_cast<uint64_t>(epoch_),
-                                                  static_cast<uint64_t>(id)});
-    const cv::Mat rgb = read_rgb_image(sample.image_path, options_.transform.max_image_pixels);
-    transform_image(rgb, options_.transform, rng.next(), images + i * 3 * size * size);
-    if (tokenizer_) {
-      const auto& captions = sample.captions;
-      const std::string& caption = captions.empty() ? std::string() : captions[rng.below(captions.size())];
-      tokenize_into(*tokenizer_, caption, length, tokens + i * length);
+    int64_t id = order_[begin + i];
+    // A bad sample is replaced by one drawn from (seed, epoch, position, attempt): the same
+    // replacement whatever the worker count or resume point.
+    for (uint64_t attempt = 0; ++drawn, !fill_row(batch, i, id); ++attempt) {
+      if (attempt == 64) {
+        throw DataError(dataset_->source + ": 64 bad samples in a row while filling batch " +
+                        std::to_string(index) + "; are the image paths right? (see the warnings above)");
+      }
+      id = SplitMix64::stream(options_.seed, {0xbad, static_cast<uint64_t>(epoch_), static_cast<uint64_t>(begin + i), attempt}).below(n);
     }
-    labels[i] = sample.label;
-    ids[i] = id;
   }
+  if (options_.bad_samples) options_.bad_samples->count_seen(drawn);
   return batch;
 }
 

@@ -1,11 +1,15 @@
 #include "mmtrain/data/transforms.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "mmtrain/data/bad_samples.h"
+#include "mmtrain/data/image_header.h"
 #include "mmtrain/data/pil_resize.h"
 #include "mmtrain/data/rng.h"
 #include "mmtrain/errors.h"
@@ -92,27 +96,44 @@ cv::Mat train_view(const cv::Mat& rgb, const TransformOptions& o, uint64_t seed)
 
 }  // namespace
 
-cv::Mat read_rgb_image(const std::string& path, int64_t max_pixels) {
-  std::vector<uchar> bytes;
-  if (FILE* f = std::fopen(path.c_str(), "rb")) {
-    std::fseek(f, 0, SEEK_END);
-    const long size = std::ftell(f);
-    std::fseek(f, 0, SEEK_SET);
-    bytes.resize(size > 0 ? static_cast<size_t>(size) : 0);
-    const size_t got = bytes.empty() ? 0 : std::fread(bytes.data(), 1, bytes.size(), f);
-    std::fclose(f);
-    if (got != bytes.size()) throw DataError(path + ": short read");
-  } else {
-    throw DataError(path + ": cannot open image");
+cv::Mat decode_rgb_image(const unsigned char* data, size_t size, const std::string& where, int64_t max_pixels) {
+  if (size == 0) throw BadImageError(BadKind::kCorrupt, where + ": empty image file");
+  if (const auto dims = read_image_dims(data, size)) {
+    if (dims->width * dims->height > max_pixels) {
+      throw BadImageError(BadKind::kTooLarge, where + ": " + std::to_string(dims->width) + "x" +
+                                                  std::to_string(dims->height) + " exceeds data.max_image_pixels " +
+                                                  std::to_string(max_pixels));
+    }
   }
-  if (bytes.empty()) throw DataError(path + ": empty image file");
-  cv::Mat decoded = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
-  if (decoded.empty()) throw DataError(path + ": not a decodable image (corrupt or truncated?)");
+  if (is_truncated_jpeg(data, size)) {
+    throw BadImageError(BadKind::kCorrupt, where + ": truncated JPEG (no end-of-image marker)");
+  }
+  const cv::Mat encoded(1, static_cast<int>(size), CV_8U, const_cast<unsigned char*>(data));
+  cv::Mat decoded = cv::imdecode(encoded, cv::IMREAD_UNCHANGED);
+  if (decoded.empty()) throw BadImageError(BadKind::kCorrupt, where + ": not a decodable image (corrupt or truncated?)");
   if (static_cast<int64_t>(decoded.cols) * decoded.rows > max_pixels) {
-    throw DataError(path + ": " + std::to_string(decoded.cols) + "x" + std::to_string(decoded.rows) +
-                    " exceeds data.max_image_pixels " + std::to_string(max_pixels));
+    throw BadImageError(BadKind::kTooLarge, where + ": " + std::to_string(decoded.cols) + "x" +
+                                                std::to_string(decoded.rows) + " exceeds data.max_image_pixels " +
+                                                std::to_string(max_pixels));
   }
   return to_rgb8(decoded);
+}
+
+cv::Mat read_rgb_image(const std::string& path, int64_t max_pixels) {
+  std::vector<uchar> bytes;
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    throw BadImageError(errno == ENOENT ? BadKind::kMissing : BadKind::kCorrupt,
+                        path + ": cannot open image (" + std::strerror(errno) + ")");
+  }
+  std::fseek(f, 0, SEEK_END);
+  const long size = std::ftell(f);
+  std::fseek(f, 0, SEEK_SET);
+  bytes.resize(size > 0 ? static_cast<size_t>(size) : 0);
+  const size_t got = bytes.empty() ? 0 : std::fread(bytes.data(), 1, bytes.size(), f);
+  std::fclose(f);
+  if (got != bytes.size()) throw BadImageError(BadKind::kCorrupt, path + ": short read");
+  return decode_rgb_image(bytes.data(), bytes.size(), path, max_pixels);
 }
 
 void transform_image(const cv::Mat& rgb, const TransformOptions& options, uint64_t seed, float* out) {

@@ -100,12 +100,12 @@ void add_zero_shot_metrics(Metrics& metrics, const std::string& suffix, const to
 }  // namespace
 
 Metrics evaluate_zero_shot(EmbedContext& context, const ZeroShotConfig& config, int rerank_k) {
-  const auto classnames = read_lines(config.classnames);
+  auto set = read_zero_shot_source(config);
+  const auto& classnames = set.classnames;
   const auto templates = config.templates.empty() ? std::vector<std::string>{"a photo of a {}."}
                                                   : read_lines(config.templates);
   if (classnames.empty()) throw DataError(config.classnames + ": no class names");
-  auto images = std::make_shared<PairDataset>(
-      read_labelled_csv(config.path, config.image_key, config.label_key, config.separator[0]));
+  auto images = std::make_shared<PairDataset>(std::move(set.images));
   auto targets = torch::tensor(checked_labels(*images, config, classnames.size()), torch::kLong);
   const bool rerank = rerank_k > 0;
   const auto classes = static_cast<int64_t>(classnames.size());
@@ -161,8 +161,7 @@ void add_retrieval_metrics(Metrics& metrics, const std::string& suffix, const to
 }  // namespace
 
 Metrics evaluate_retrieval(EmbedContext& context, const RetrievalConfig& config, int rerank_k) {
-  const auto set = group_captions_by_image(
-      read_pair_csv(config.path, config.image_key, config.caption_key, config.separator[0]));
+  const auto set = group_captions_by_image(read_pair_source(config, "eval.retrieval"));
   const bool rerank = rerank_k > 0;
   auto images = encode_image_set(context, set.images, rerank);  // [I,E]
   auto texts = encode_text_set(context, set.captions, rerank);  // [T,E]

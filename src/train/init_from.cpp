@@ -1,5 +1,7 @@
 #include "mmtrain/train/init_from.h"
 
+#include <sstream>
+
 #include <spdlog/spdlog.h>
 
 #include "mmtrain/config/load_config.h"
@@ -55,6 +57,34 @@ std::shared_ptr<const Tokenizer> adopt_init_architecture(Config& config) {
   return tokenizer;
 }
 
+TensorMap apply_key_map(const TensorMap& weights, const std::string& key_map, const std::string& source) {
+  std::vector<std::pair<std::string, std::string>> renames;
+  std::stringstream stream(key_map);
+  for (std::string pair; std::getline(stream, pair, ',');) {
+    const auto equals = pair.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      throw ConfigError("model.init_from.key_map: expected SOURCE_PREFIX=MODEL_PREFIX pairs separated by commas "
+                        "(e.g. \"vision.=vision.\"), found '" + pair + "'");
+    }
+    renames.emplace_back(pair.substr(0, equals), pair.substr(equals + 1));
+  }
+  TensorMap mapped;
+  std::vector<bool> used(renames.size(), false);
+  for (const auto& [name, value] : weights) {
+    for (size_t i = 0; i < renames.size(); ++i) {
+      if (name.rfind(renames[i].first, 0) != 0) continue;
+      mapped[renames[i].second + name.substr(renames[i].first.size())] = value;
+      used[i] = true;
+      break;
+    }
+  }
+  for (size_t i = 0; i < renames.size(); ++i) {
+    if (!used[i]) throw ConfigError("model.init_from.key_map: no weight of " + source + " starts with '" + renames[i].first + "'");
+  }
+  spdlog::info("model.init_from.key_map: {} of {} weights selected", mapped.size(), weights.size());
+  return mapped;
+}
+
 void load_init_weights(const Config& config, MultimodalModelImpl& model) {
   const InitFromConfig& init = config.model.init_from;
   if (init.format.empty()) return;
@@ -64,7 +94,14 @@ void load_init_weights(const Config& config, MultimodalModelImpl& model) {
   } else {
     weights = Checkpoint::load(init.weights).model_tensors();
   }
-  const WeightLoadReport report = load_weights(model, weights, init.strict, init.weights);
+  const bool partial = !init.key_map.empty();
+  if (partial) weights = apply_key_map(weights, init.key_map, init.weights);
+  const WeightLoadReport report = load_weights(model, weights, init.strict && !partial, init.weights);
+  if (partial && init.strict && !report.unexpected.empty()) {
+    throw ConfigError("model.init_from.key_map: " + std::to_string(report.unexpected.size()) +
+                      " mapped weights of " + init.weights + " match no parameter, e.g. '" +
+                      report.unexpected.front() + "' (strict; set model.init_from.strict: false to drop them)");
+  }
   for (const auto& line : report.resized) spdlog::info("interpolated {}", line);
   if (!report.missing.empty()) spdlog::warn("{} parameters not in {} keep their initialisation", report.missing.size(), init.weights);
   if (!report.unexpected.empty()) spdlog::warn("{} tensors of {} were not used", report.unexpected.size(), init.weights);

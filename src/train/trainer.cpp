@@ -11,7 +11,7 @@
 
 #include "mmtrain/config/config_diff.h"
 #include "mmtrain/config/load_config.h"
-#include "mmtrain/data/loader.h"
+#include "mmtrain/data/webdataset_loader.h"
 #include "mmtrain/errors.h"
 #include "mmtrain/losses/loss.h"
 #include "mmtrain/models/registry.h"
@@ -27,6 +27,7 @@
 #include "mmtrain/train/runtime.h"
 #include "mmtrain/train/signals.h"
 #include "mmtrain/train/tensorboard.h"
+#include "mmtrain/train/training_data.h"
 
 namespace mmtrain {
 
@@ -109,22 +110,24 @@ class Trainer {
   Metrics evaluate_now();
   CheckpointMeta meta() const;
   void write_record(const nlohmann::json& record);
+  void write_bad_sample_counts();
 
   Config config_;
   TrainOptions options_;
   RunDir run_dir_;
   LogFileSink log_file_;
   torch::Device device_ = torch::kCPU;
-  std::shared_ptr<const PairDataset> dataset_;
+  TrainingData data_;
   std::shared_ptr<const Tokenizer> tokenizer_;
   MultimodalModel model_{nullptr};
   std::unique_ptr<torch::optim::AdamW> optimizer_;
-  std::unique_ptr<Loader> loader_;
+  std::unique_ptr<BatchSource> loader_;
   std::unique_ptr<MetricsLog> metrics_;
   std::unique_ptr<TensorBoardWriter> tensorboard_;
   TrainState state_;
   int64_t total_steps_ = 0;
   int64_t skipped_nonfinite_ = 0;
+  int64_t bad_samples_written_ = -1;
   int nonfinite_in_a_row_ = 0;
   torch::Tensor empty_caption_;  // [L] BOS EOS padding, for modality dropout
   PhaseTimes phases_;
@@ -196,9 +199,7 @@ void check_resumed_config(const Config& stored, const Config& now) {
 
 void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
   const auto& data = config_.data.train;
-  if (data.path.empty()) throw ConfigError("data.train.path: required for training");
-  dataset_ = std::make_shared<PairDataset>(
-      read_pair_csv(data.path, data.image_key, data.caption_key, data.separator[0]));
+  data_ = open_training_data(config_);
   auto init_tokenizer = adopt_init_architecture(config_);
   if (checkpoint) {
     check_resumed_config(parse_config(checkpoint->meta().config_yaml, "checkpoint config"), config_);
@@ -208,7 +209,8 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
   } else if (init_tokenizer) {
     tokenizer_ = std::move(init_tokenizer);
   } else {
-    tokenizer_ = build_tokenizer(config_.tokenizer, all_captions(*dataset_), static_cast<uint64_t>(config_.run.seed));
+    tokenizer_ = build_tokenizer(config_.tokenizer, tokenizer_training_captions(config_, data_),
+                                 static_cast<uint64_t>(config_.run.seed));
   }
   write_text_file(run_dir_.file("tokenizer.model"), tokenizer_->model_bytes());
   write_text_file(run_dir_.file("config.yaml"), config_to_yaml(config_));
@@ -239,11 +241,15 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
   metrics_ = std::make_unique<MetricsLog>(run_dir_.file("metrics.jsonl"));
   if (config_.train.tensorboard) tensorboard_ = std::make_unique<TensorBoardWriter>(run_dir_.file("tensorboard"));
 
-  loader_ = std::make_unique<Loader>(dataset_, tokenizer_, training_loader_options(config_));
-  if (loader_->batches_per_epoch() == 0) {
-    throw DataError(data.path + ": " + std::to_string(dataset_->samples.size()) +
+  loader_ = make_training_source(config_, data_.dataset, tokenizer_, data_.bad_samples);
+  if (data_.dataset && loader_->batches_per_epoch() == 0) {
+    throw DataError(data.path + ": " + std::to_string(data_.dataset->samples.size()) +
                     " pairs, fewer than one batch of train.batch_size " +
                     std::to_string(config_.train.batch_size));
+  }
+  if (config_.train.steps == 0 && loader_->batches_per_epoch() == 0) {
+    throw ConfigError("train.steps: needed with data.train.type webdataset unless data.train.num_samples "
+                      "gives the samples per epoch (at least one batch)");
   }
   total_steps_ = config_.train.steps > 0 ? config_.train.steps
                                          : config_.train.epochs * loader_->batches_per_epoch();
@@ -321,6 +327,7 @@ void Trainer::log_progress(int64_t total_steps) {
                            {"skipped_nonfinite", skipped_nonfinite_}};
   for (const auto& [name, value] : last_terms_.terms) record["loss/" + name] = value.item<double>();
   write_record(record);
+  write_bad_sample_counts();
   spdlog::info("step {}/{} | loss {:.4f} | lr {:.2e} | scale {:.1f} | {:.0f} samples/s | data wait {:.0f}% | ETA {}",
                state_.step, total_steps, mean_loss, last_lr_, logit_scale, samples_per_s,
                100.0 * wait_fraction, format_duration((total_steps - state_.step) / std::max(rate, 1e-9)));
@@ -354,6 +361,16 @@ void Trainer::write_record(const nlohmann::json& record) {
     if (value.is_number() && key != "step" && key != "epoch") scalars.emplace_back(kind + "/" + key, value.get<double>());
   }
   if (!scalars.empty()) tensorboard_->add_scalars(record.value("step", int64_t{0}), unix_time(), scalars);
+}
+
+// A `kind: data` record whenever the skipped-sample counts changed since the last one.
+void Trainer::write_bad_sample_counts() {
+  const int64_t total = data_.bad_samples->total();
+  if (total == bad_samples_written_ || total == 0) return;
+  bad_samples_written_ = total;
+  nlohmann::json record = {{"kind", "data"}, {"step", state_.step}};
+  for (const auto& [key, count] : data_.bad_samples->counts()) record[key] = count;
+  write_record(record);
 }
 
 CheckpointMeta Trainer::meta() const {
@@ -423,6 +440,10 @@ TrainSummary Trainer::run() {
     interval_.data_wait += waited;
     timing_.data_wait += waited;
     if (!batch) {
+      if (state_.batch_in_epoch == 0) {
+        throw DataError(config_.data.train.path + ": epoch " + std::to_string(state_.epoch) +
+                        " gave no batch of train.batch_size (too few samples, or all bad)");
+      }
       ++state_.epoch;
       state_.batch_in_epoch = 0;
       loader_->start_epoch(state_.epoch);
@@ -432,6 +453,7 @@ TrainSummary Trainer::run() {
     if (state_.step - start_step_ == options_.untimed_steps) start_timing();
     step(*batch);
     ++state_.step;
+    data_.bad_samples->check(config_.data.train.path);
     timing_.samples += batch->images.size(0);
     interval_.samples += batch->images.size(0);
     interval_.loss_sum += last_loss_;

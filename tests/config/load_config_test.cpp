@@ -419,7 +419,13 @@ Config non_default_config() {
   c.run.seed = -7;
   c.run.threads = 3;
   c.run.device = "cpu";
-  c.data.train = {"jsonl", "/data/train.jsonl", "image", "caption,alt", "\t"};
+  c.data.train.type = "jsonl";
+  c.data.train.path = "/data/train.jsonl";
+  c.data.train.image_key = "image";
+  c.data.train.caption_key = "caption,alt";
+  c.data.train.image_root = "/images";
+  c.data.train.num_samples = 12345;
+  c.data.train.shuffle_buffer = 77;
   c.data.workers = 0;
   c.data.max_bad_fraction = 0.1;
   c.data.max_image_pixels = 1LL << 40;
@@ -431,7 +437,7 @@ Config non_default_config() {
   c.model.vision = {"vit", 32, 8, 48, 2, 4, 2.5, "quick_gelu", "mean"};
   c.model.text = {"transformer", 16, 32, 1, 2, 3.0, "quick_gelu"};
   c.model.fusion = {"cross_attention", 30, 1, 3};
-  c.model.init_from = {"open_clip", "w.safetensors", "true", false};
+  c.model.init_from = {"open_clip", "w.safetensors", "true", false, 0, 0, "visual.=vision."};
   c.model.lock = {true, false};
   c.loss.terms = {{"siglip", 1.0}, {"itm", 0.5}};
   c.loss.balance = "uncertainty";
@@ -439,7 +445,7 @@ Config non_default_config() {
   c.train = {512, 4, 1000, 0, "bf16", 1, 0, 1, 0.25};
   c.eval.every = 100;
   c.eval.zeroshot = {"image_folder", "/z", "img", "y", ",", "names.txt", "t.txt"};
-  c.eval.retrieval = {"csv", "/r.csv", "f", "t", "|"};
+  c.eval.retrieval = {"coco", "/r.json", "f", "t", "|", "/coco/val2017"};
   c.eval.rerank_k = 10;
   c.eval.batch_size = 32;
   c.eval.best_metric = "retrieval/image_to_text_R@1";

@@ -27,6 +27,11 @@ class TempDir {
 
   const std::filesystem::path& path() const { return path_; }
 
+  // Writes `content` byte for byte at any path (replacing a file).
+  static void write_file(const std::string& path, const std::string& content) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+  }
+
   // Writes `content` byte for byte and returns the file's path.
   std::string write(const std::string& name, const std::string& content) const {
     const std::filesystem::path file = path_ / name;

@@ -16,12 +16,19 @@ struct RunConfig {
   std::string device = "auto";  // auto | cpu | cuda
 };
 
-struct TrainDataConfig {
-  std::string type = "csv";  // csv (more types come with the data pipeline)
-  std::string path;
-  std::string image_key = "filepath";
-  std::string caption_key = "title";
+// Where image-caption pairs come from: training and retrieval read the same kinds of source.
+struct PairSourceConfig {
+  std::string type = "csv";  // csv | jsonl | coco | webdataset (training only)
+  std::string path;          // csv/jsonl/coco: the file; webdataset: shard pattern(s)
+  std::string image_key = "filepath";  // csv column, jsonl key; webdataset: image extensions ("jpg,png")
+  std::string caption_key = "title";   // one or several ("a,b"); webdataset: caption extension
   std::string separator = "\t";
+  std::string image_root;  // images relative to this folder (default: the file's folder)
+};
+
+struct TrainDataConfig : PairSourceConfig {
+  int64_t num_samples = 0;     // webdataset: samples per epoch (0: epochs end with the shards)
+  int shuffle_buffer = 1000;   // webdataset: samples held for shuffling
 };
 
 struct AugmentConfig {
@@ -87,6 +94,9 @@ struct InitFromConfig {
   bool strict = true;   // every weight mapped and every parameter loaded
   int image_size = 0;      // 0 = as the weights were trained
   int context_length = 0;  // 0 = as the weights were trained
+  // Partial loads: "SOURCE_PREFIX=MODEL_PREFIX,..."; only weights under a listed prefix are
+  // loaded, renamed; the model's other parameters keep their initialisation.
+  std::string key_map;
 };
 
 struct LockConfig {
@@ -147,13 +157,7 @@ struct ZeroShotConfig {
   std::string templates;   // file: one template per line, "{}" stands for the class name
 };
 
-struct RetrievalConfig {
-  std::string type = "csv";
-  std::string path;
-  std::string image_key = "filepath";
-  std::string caption_key = "title";
-  std::string separator = "\t";
-};
+using RetrievalConfig = PairSourceConfig;
 
 struct EvalConfig {
   int64_t every = 0;  // steps; 0 = at the end only

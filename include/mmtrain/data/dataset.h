@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "mmtrain/config/config.h"
+#include "mmtrain/data/bad_samples.h"
 
 namespace mmtrain {
 
@@ -20,12 +21,31 @@ struct PairSample {
 struct PairDataset {
   std::string source;  // the file read
   std::vector<PairSample> samples;
-  int64_t bad_rows = 0;  // rows skipped while reading
+  std::vector<BadSample> bad;  // rows skipped while reading (bad row, empty caption, bad UTF-8)
 };
 
-// caption_key may name several columns ("title,alt"): each sample keeps all of them.
+// caption_key may name several columns ("title,alt"): each sample keeps all of them. Relative
+// image paths are resolved against image_root, or the file's folder when it is empty.
 PairDataset read_pair_csv(const std::string& path, const std::string& image_key,
-                          const std::string& caption_key, char separator);
+                          const std::string& caption_key, char separator,
+                          const std::string& image_root = "");
+// One JSON object per line: {"<image_key>": "a.jpg", "<caption_key>": "..." or ["...", ...]}.
+PairDataset read_pair_jsonl(const std::string& path, const std::string& image_key,
+                            const std::string& caption_key, const std::string& image_root = "");
+// COCO captions annotations ({"images": [{id, file_name}], "annotations": [{image_id, caption}]}):
+// one sample per caption, so every caption of an image is a pair; images under image_root.
+PairDataset read_coco_captions(const std::string& path, const std::string& image_root = "");
+// csv, jsonl or coco by config.type; `key` names the config section in errors.
+PairDataset read_pair_source(const PairSourceConfig& config, const std::string& key);
+
+// Labelled images for zero-shot and their class names: csv (a label column, names from the
+// classnames file) or image_folder (one sub-folder per class, in sorted order; names from the
+// classnames file, else from the folder names with '_' read as a space).
+struct ZeroShotSet {
+  PairDataset images;
+  std::vector<std::string> classnames;
+};
+ZeroShotSet read_zero_shot_source(const ZeroShotConfig& config);
 PairDataset read_labelled_csv(const std::string& path, const std::string& image_key,
                               const std::string& label_key, char separator);
 // Images only (embedding): every row must be usable, since row i of the output is row i here.

@@ -15,6 +15,7 @@
 
 #include <torch/types.h>
 
+#include "mmtrain/data/bad_samples.h"
 #include "mmtrain/data/dataset.h"
 #include "mmtrain/data/transforms.h"
 #include "mmtrain/text/tokenizer.h"
@@ -31,6 +32,8 @@ struct Batch {
 
 struct LoaderOptions {
   int64_t batch_size = 256;
+  // Where skipped samples are counted. Null: a bad image fails the batch (evaluation, embedding).
+  std::shared_ptr<BadSampleLog> bad_samples;
   int workers = 2;  // 0: batches are made by the caller's thread
   bool shuffle = true;
   bool drop_last = true;
@@ -40,46 +43,85 @@ struct LoaderOptions {
   TransformOptions transform;
 };
 
-class Loader {
+// What the trainer draws batches from: a map-style data set (Loader) or a stream of shards
+// (WebDatasetLoader, webdataset_loader.h).
+class BatchSource {
  public:
-  // tokenizer may be null (images only).
-  Loader(std::shared_ptr<const PairDataset> dataset, std::shared_ptr<const Tokenizer> tokenizer,
-         LoaderOptions options);
-  ~Loader();
-  Loader(const Loader&) = delete;
-  Loader& operator=(const Loader&) = delete;
-
-  int64_t batches_per_epoch() const;
+  virtual ~BatchSource() = default;
+  // Batches in one epoch; 0 when a stream does not know (no data.train.num_samples).
+  virtual int64_t batches_per_epoch() const = 0;
   // Starts (or restarts) `epoch` at batch `first_batch`.
-  void start_epoch(int64_t epoch, int64_t first_batch = 0);
+  virtual void start_epoch(int64_t epoch, int64_t first_batch = 0) = 0;
   // The next batch of the epoch, or nullopt at its end. Rethrows a worker's error.
-  std::optional<Batch> next();
+  virtual std::optional<Batch> next() = 0;
+};
+
+// Batches made by worker threads, handed out in order through a bounded window.
+class OrderedBatchQueue {
+ public:
+  virtual ~OrderedBatchQueue();
+
+ protected:
+  // Starts `workers` threads making batches first_batch, first_batch+1, ... below end.
+  void start_workers(int workers, int64_t first_batch, int64_t end, int prefetch);
+  void stop_workers();
+  std::optional<Batch> next_in_order();
+  // Makes batch `index`; nullopt marks the end of the epoch there (a stream ran dry).
+  virtual std::optional<Batch> make_batch(int64_t index) = 0;
 
  private:
-  Batch make_batch(int64_t index) const;
   void worker_loop();
-  void stop_workers();
-
-  std::shared_ptr<const PairDataset> dataset_;
-  std::shared_ptr<const Tokenizer> tokenizer_;
-  LoaderOptions options_;
-  int64_t epoch_ = 0;
-  std::vector<int64_t> order_;
 
   std::mutex mutex_;
   std::condition_variable changed_;
   int64_t next_to_make_ = 0;
   int64_t next_to_return_ = 0;
   int64_t end_ = 0;
+  int prefetch_ = 4;
+  int workers_count_ = 0;
   bool stopping_ = false;
   std::map<int64_t, Batch> ready_;
   std::exception_ptr error_;
   std::vector<std::thread> workers_;
 };
 
+class Loader : public BatchSource, private OrderedBatchQueue {
+ public:
+  // tokenizer may be null (images only).
+  Loader(std::shared_ptr<const PairDataset> dataset, std::shared_ptr<const Tokenizer> tokenizer,
+         LoaderOptions options);
+  ~Loader() override;
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
+
+  int64_t batches_per_epoch() const override;
+  void start_epoch(int64_t epoch, int64_t first_batch = 0) override;
+  std::optional<Batch> next() override;
+
+ private:
+  std::optional<Batch> make_batch(int64_t index) override;
+  // Decodes sample `id` into row `row`; false when it is bad (recorded) and must be replaced.
+  bool fill_row(Batch& batch, int64_t row, int64_t id) const;
+
+  std::shared_ptr<const PairDataset> dataset_;
+  std::shared_ptr<const Tokenizer> tokenizer_;
+  LoaderOptions options_;
+  int64_t epoch_ = 0;
+  std::vector<int64_t> order_;
+};
+
 // The training loader's settings from a config: batch, workers, seed, context length, and the
 // train transform at the model's image size.
 LoaderOptions training_loader_options(const Config& config);
+
+// Empty batch tensors for `count` rows: images [count,3,S,S], tokens [count,L], labels, ids.
+Batch allocate_batch(int64_t index, int64_t count, int image_size, int context_length);
+// Row `row` of a batch from a decoded image and a caption: transform (seeded), tokenise, label.
+void fill_batch_row(Batch& batch, int64_t row, const cv::Mat& rgb, const std::string& caption,
+                    int64_t label, int64_t id, uint64_t transform_seed, const Tokenizer* tokenizer,
+                    const LoaderOptions& options);
+// A bad sample's row filled with a copy of a good one, so a batch keeps its size.
+void copy_batch_row(Batch& batch, int64_t from, int64_t to);
 
 // Every caption of every sample (training a tokenizer on them).
 std::vector<std::string> all_captions(const PairDataset& dataset);

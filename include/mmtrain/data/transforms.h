@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstddef>
 #include <string>
 
 #include <opencv2/core/mat.hpp>
@@ -25,8 +26,11 @@ struct TransformOptions {
 };
 
 // Decodes any OpenCV-readable file to 8-bit RGB (grey, RGBA and 16-bit converted). Throws
-// DataError naming the file when it is missing, unreadable or larger than max_pixels.
+// BadImageError (bad_samples.h) naming the file and the kind: missing, corrupt (empty, truncated,
+// undecodable) or too_large (more than max_pixels, checked from the header before decoding).
 cv::Mat read_rgb_image(const std::string& path, int64_t max_pixels);
+// The same for bytes already in memory (a tar entry); `where` names them in errors.
+cv::Mat decode_rgb_image(const unsigned char* data, size_t size, const std::string& where, int64_t max_pixels);
 
 // rgb (8-bit, 3 channels) -> out[3*S*S], CHW, normalised. `seed` drives the random choices of the
 // train transform (a pure function of it); the eval transform ignores it.

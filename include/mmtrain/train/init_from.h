@@ -6,6 +6,7 @@
 
 #include "mmtrain/config/config.h"
 #include "mmtrain/models/multimodal_model.h"
+#include "mmtrain/models/open_clip.h"
 #include "mmtrain/text/tokenizer.h"
 
 namespace mmtrain {
@@ -19,6 +20,11 @@ std::shared_ptr<const Tokenizer> adopt_init_architecture(Config& config);
 
 // Loads the init_from weights into a model built from the adopted config, strict as configured.
 void load_init_weights(const Config& config, MultimodalModelImpl& model);
+
+// model.init_from.key_map: keeps the weights under the listed source prefixes, renamed to the
+// model prefixes ("vision.=vision.,fusion.dual.=fusion."). ConfigError for a malformed map or a
+// prefix that selects nothing, naming `source`.
+TensorMap apply_key_map(const TensorMap& weights, const std::string& key_map, const std::string& source);
 
 void apply_locks(const LockConfig& lock, MultimodalModelImpl& model);
 

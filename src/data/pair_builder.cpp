@@ -1,0 +1,75 @@
+#include "pair_builder.h"
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+namespace mmtrain {
+
+namespace {
+
+bool is_blank(const std::string& text) {
+  return std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c); });
+}
+
+}  // namespace
+
+std::vector<std::string> split_caption_keys(const std::string& keys) {
+  std::vector<std::string> out;
+  std::stringstream stream(keys);
+  for (std::string key; std::getline(stream, key, ',');) {
+    if (!key.empty()) out.push_back(key);
+  }
+  return out;
+}
+
+PairBuilder::PairBuilder(const std::string& source, const std::string& image_root)
+    : folder_(image_root.empty() ? std::filesystem::path(source).parent_path()
+                                 : std::filesystem::path(image_root)) {
+  dataset_.source = source;
+}
+
+std::string PairBuilder::resolve(const std::string& image) const {
+  const std::filesystem::path path(image);
+  return path.is_absolute() ? image : (folder_ / path).string();
+}
+
+void PairBuilder::add_bad(BadKind kind, int64_t line, const std::string& reason) {
+  dataset_.bad.push_back({kind, dataset_.source + ":" + std::to_string(line), reason});
+}
+
+void PairBuilder::add(const std::string& image, std::vector<std::string> captions, int64_t line,
+                      int64_t label) {
+  if (image.empty()) return add_bad(BadKind::kBadRow, line, "empty image path");
+  if (!is_valid_utf8(image)) return add_bad(BadKind::kBadUtf8, line, "image path is not valid UTF-8");
+  const size_t given = captions.size();
+  size_t invalid = 0;
+  captions.erase(std::remove_if(captions.begin(), captions.end(),
+                                [&](const std::string& caption) {
+                                  if (!is_valid_utf8(caption)) return ++invalid, true;
+                                  return is_blank(caption);
+                                }),
+                 captions.end());
+  if (captions.empty() && given > 0) {
+    return invalid > 0 ? add_bad(BadKind::kBadUtf8, line, "caption is not valid UTF-8")
+                       : add_bad(BadKind::kEmptyCaption, line, "empty or whitespace caption");
+  }
+  dataset_.samples.push_back(PairSample{resolve(image), std::move(captions), label, line});
+}
+
+PairDataset PairBuilder::finish() {
+  if (!dataset_.bad.empty()) {
+    std::map<std::string, int64_t> kinds;
+    for (const auto& bad : dataset_.bad) ++kinds[bad_kind_name(bad.kind)];
+    std::string summary;
+    for (const auto& [kind, count] : kinds) summary += (summary.empty() ? "" : ", ") + std::to_string(count) + " " + kind;
+    const auto& first = dataset_.bad.front();
+    spdlog::warn("{}: skipped {} row(s) ({}); first: {}: {}", dataset_.source, dataset_.bad.size(),
+                 summary, first.where, first.reason);
+  }
+  return std::move(dataset_);
+}
+
+}  // namespace mmtrain

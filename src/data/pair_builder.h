@@ -1,0 +1,32 @@
+// What every map-style pair reader shares: resolving image paths, and turning a record into a
+// sample or into a counted bad sample (empty image path, empty caption, invalid UTF-8).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "mmtrain/data/dataset.h"
+
+namespace mmtrain {
+
+// "title,alt" -> {"title", "alt"}: caption keys may name several columns or JSON keys.
+std::vector<std::string> split_caption_keys(const std::string& keys);
+
+class PairBuilder {
+ public:
+  // Relative image paths resolve against image_root, or the source file's folder when empty.
+  PairBuilder(const std::string& source, const std::string& image_root);
+
+  std::string resolve(const std::string& image) const;
+  void add(const std::string& image, std::vector<std::string> captions, int64_t line, int64_t label = -1);
+  void add_bad(BadKind kind, int64_t line, const std::string& reason);
+  // Logs a summary of what was skipped and hands the data set over.
+  PairDataset finish();
+
+ private:
+  PairDataset dataset_;
+  std::filesystem::path folder_;
+};
+
+}  // namespace mmtrain

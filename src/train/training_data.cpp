@@ -1,0 +1,66 @@
+#include "mmtrain/train/training_data.h"
+
+#include <algorithm>
+
+#include "mmtrain/data/loader.h"
+#include "mmtrain/data/webdataset.h"
+#include "mmtrain/errors.h"
+
+namespace mmtrain {
+
+namespace {
+
+void check_read_fraction(const PairDataset& dataset, double max_fraction) {
+  const auto bad = static_cast<int64_t>(dataset.bad.size());
+  const auto rows = bad + static_cast<int64_t>(dataset.samples.size());
+  if (rows == 0 || static_cast<double>(bad) / static_cast<double>(rows) <= max_fraction) return;
+  std::string message = dataset.source + ": " + std::to_string(bad) + " of " + std::to_string(rows) +
+                        " rows cannot be used, more than data.max_bad_fraction " + std::to_string(max_fraction) +
+                        "; first:";
+  for (size_t i = 0; i < dataset.bad.size() && i < 5; ++i) {
+    message += "\n  " + dataset.bad[i].where + ": " + dataset.bad[i].reason;
+  }
+  throw DataError(message);
+}
+
+}  // namespace
+
+TrainingData open_training_data(const Config& config) {
+  const auto& source = config.data.train;
+  if (source.path.empty()) throw ConfigError("data.train.path: required for training");
+  TrainingData data;
+  constexpr int64_t kJudgeAfter = 1000;  // samples drawn before the bad fraction is judged
+  if (source.type == "webdataset") {
+    expand_shard_pattern(source.path);  // a malformed pattern fails now, not in a worker
+    data.bad_samples = std::make_shared<BadSampleLog>(config.data.max_bad_fraction, kJudgeAfter);
+    return data;
+  }
+  auto dataset = std::make_shared<PairDataset>(read_pair_source(source, "data.train"));
+  check_read_fraction(*dataset, config.data.max_bad_fraction);
+  // A small data set is judged after one pass over it.
+  data.bad_samples = std::make_shared<BadSampleLog>(
+      config.data.max_bad_fraction, std::min<int64_t>(kJudgeAfter, static_cast<int64_t>(dataset->samples.size())));
+  for (const auto& bad : dataset->bad) data.bad_samples->record(bad);
+  data.dataset = std::move(dataset);
+  return data;
+}
+
+std::vector<std::string> tokenizer_training_captions(const Config& config, const TrainingData& data,
+                                                     int64_t max_stream_samples) {
+  if (data.dataset) return all_captions(*data.dataset);
+  WebDatasetOptions options;
+  options.shards = expand_shard_pattern(config.data.train.path);
+  options.shuffle_shards = false;
+  options.shuffle_buffer = 0;
+  WebDatasetStream stream(options);
+  stream.start_epoch(0);
+  std::vector<std::string> captions;
+  while (static_cast<int64_t>(captions.size()) < max_stream_samples) {
+    auto sample = stream.next();
+    if (!sample) break;
+    captions.push_back(std::move(sample->caption));
+  }
+  return captions;
+}
+
+}  // namespace mmtrain
