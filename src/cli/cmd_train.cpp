@@ -15,7 +15,7 @@ int run_train(int argc, char** argv) {
              {"stop-at", "", "STEP", "checkpoint and exit after this step (resume later)"}});
   if (!args.parse(argc, argv)) return 0;
   const Config config = load_config(args.require("config"), args.all("set"));
-  configure_runtime(config.run.threads);
+  configure_runtime(threads_per_process(config.run.threads));
   install_stop_handlers();
   TrainOptions options{args.get("resume").value_or(""), 0};
   if (auto stop_at = args.get("stop-at")) options.stop_at_step = parse_count("--stop-at", *stop_at);

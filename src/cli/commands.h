@@ -16,12 +16,17 @@ int run_convert(int argc, char** argv);
 int run_export(int argc, char** argv);
 int run_report(int argc, char** argv);
 int run_bench(int argc, char** argv);
+int run_launch(int argc, char** argv);
 
 // Prints "metric value" rows, aligned.
 void print_metrics(const std::map<std::string, double>& metrics);
 
 // A whole number >= 0 from an option's value; ConfigError naming the option otherwise.
 int64_t parse_count(const std::string& option, const std::string& value);
+
+// run.threads as given, or when it is 0 and several ranks share this machine (LOCAL_WORLD_SIZE
+// from torchrun or `mmtrain launch`), the cores divided among them.
+int threads_per_process(int threads);
 
 // Threads and the start-up line (LibTorch threads, BLAS) that every torch-using command logs.
 void configure_runtime(int threads);

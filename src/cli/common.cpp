@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 #include <torch/utils.h>
@@ -25,6 +26,14 @@ int64_t parse_count(const std::string& option, const std::string& value) {
     throw ConfigError(option + ": expected a whole number >= 0, found '" + value + "'");
   }
   return parsed;
+}
+
+int threads_per_process(int threads) {
+  if (threads > 0) return threads;
+  const char* local = std::getenv("LOCAL_WORLD_SIZE");
+  const int ranks = local ? std::max(1, std::atoi(local)) : 1;
+  if (ranks == 1) return 0;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / ranks);
 }
 
 void configure_runtime(int threads) {

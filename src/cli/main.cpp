@@ -29,6 +29,7 @@ const Command kCommands[] = {
     {"convert", mmtrain::cli::run_convert, "open_clip weights to an mmtrain checkpoint"},
     {"export", mmtrain::cli::run_export, "a checkpoint to open_clip's config + safetensors"},
     {"report", mmtrain::cli::run_report, "a run's metrics and config as one self-contained HTML page"},
+    {"launch", mmtrain::cli::run_launch, "start N data-parallel ranks of a command on this machine (torchrun's variables)"},
     {"bench", mmtrain::cli::run_bench, "time training steps or the data pipeline (samples/s, images/s)"},
 };
 

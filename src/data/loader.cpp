@@ -37,6 +37,9 @@ Loader::Loader(std::shared_ptr<const PairDataset> dataset, std::shared_ptr<const
                LoaderOptions options)
     : dataset_(std::move(dataset)), tokenizer_(std::move(tokenizer)), options_(std::move(options)) {
   TORCH_CHECK(options_.batch_size > 0, "batch size must be positive");
+  TORCH_CHECK(options_.world_size >= 1 && options_.rank >= 0 && options_.rank < options_.world_size &&
+                  options_.batch_size % options_.world_size == 0,
+              "rank ", options_.rank, " of ", options_.world_size, " cannot split batch size ", options_.batch_size);
 }
 
 Loader::~Loader() { stop_workers(); }
@@ -111,8 +114,11 @@ bool Loader::fill_row(Batch& batch, int64_t row, int64_t id) const {
 
 std::optional<Batch> Loader::make_batch(int64_t index) {
   const int64_t n = static_cast<int64_t>(order_.size());
-  const int64_t begin = index * options_.batch_size;
-  const int64_t count = std::min(options_.batch_size, n - begin);
+  // Rank r's rows of the global batch: the same samples, augmentation and replacements as rows
+  // r*b..(r+1)*b of the one-process batch.
+  const int64_t per_rank = options_.batch_size / options_.world_size;
+  const int64_t begin = index * options_.batch_size + options_.rank * per_rank;
+  const int64_t count = std::max<int64_t>(0, std::min(per_rank, n - begin));
   Batch batch = allocate_batch(index, count, options_.transform.image_size, tokenizer_ ? options_.context_length : 0);
   int64_t drawn = 0;
   for (int64_t i = 0; i < count; ++i) {

@@ -138,18 +138,25 @@ std::optional<Batch> WebDatasetLoader::make_batch(int64_t index) {
 std::unique_ptr<BatchSource> make_training_source(const Config& config,
                                                   std::shared_ptr<const PairDataset> dataset,
                                                   std::shared_ptr<const Tokenizer> tokenizer,
-                                                  std::shared_ptr<BadSampleLog> bad_samples) {
+                                                  std::shared_ptr<BadSampleLog> bad_samples, int rank,
+                                                  int world_size) {
   LoaderOptions options = training_loader_options(config);
   options.bad_samples = std::move(bad_samples);
+  options.rank = rank;
+  options.world_size = world_size;
   const auto& data = config.data.train;
   if (data.type != "webdataset") return std::make_unique<Loader>(std::move(dataset), std::move(tokenizer), options);
+  // A stream has no global order to slice: each rank reads its own shards, a rank's batch at a time.
+  options.batch_size /= world_size;
   WebDatasetOptions stream;
+  stream.rank = rank;
+  stream.world_size = world_size;
   stream.shards = expand_shard_pattern(data.path);
   stream.seed = static_cast<uint64_t>(config.run.seed);
   stream.shuffle_buffer = data.shuffle_buffer;
   stream.image_exts = split_list(data.image_key == "filepath" ? "jpg,jpeg,png,webp,bmp" : data.image_key);
   stream.caption_ext = data.caption_key == "title" ? "txt" : data.caption_key;
-  return std::make_unique<WebDatasetLoader>(stream, std::move(tokenizer), options, data.num_samples);
+  return std::make_unique<WebDatasetLoader>(stream, std::move(tokenizer), options, data.num_samples / world_size);
 }
 
 }  // namespace mmtrain

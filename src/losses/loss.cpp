@@ -55,9 +55,18 @@ torch::Tensor itm_term(const ModelOutput& out, MultimodalModelImpl& model) {
   return itm_loss(positive, torch::cat({wrong_text, wrong_image}));
 }
 
-torch::Tensor compute_term(const std::string& name, const ModelOutput& out, MultimodalModelImpl& model) {
+torch::Tensor compute_term(const std::string& name, const ModelOutput& out, MultimodalModelImpl& model,
+                           const GlobalEmbeddings* global) {
+  if (global && name != "clip") {
+    throw ConfigError("loss.terms." + name + ": training on several processes supports the clip term only");
+  }
   if (name == "itm") return itm_term(out, model);
   FullPrecisionScope fp32;
+  if (name == "clip" && global) {
+    auto per_image = out.logit_scale * torch::matmul(out.image_embeds, global->text_embeds.t());  // [b,B]
+    auto per_text = out.logit_scale * torch::matmul(out.text_embeds, global->image_embeds.t());   // [b,B]
+    return clip_loss(per_image, per_text, global->offset);
+  }
   if (name == "clip") {
     auto logits = out.logit_scale * torch::matmul(out.image_embeds, out.text_embeds.t());  // [B,B]
     return clip_loss(logits, logits.t());
@@ -91,11 +100,12 @@ void attach_loss_parameters(MultimodalModelImpl& model, const LossConfig& config
 
 bool is_embedding_only(const LossConfig& config) { return !has_term(config, "itm"); }
 
-LossResult compute_loss(const LossConfig& config, const ModelOutput& output, MultimodalModelImpl& model) {
+LossResult compute_loss(const LossConfig& config, const ModelOutput& output, MultimodalModelImpl& model,
+                        const GlobalEmbeddings* global) {
   LossResult result;
   std::vector<torch::Tensor> weighted;
   for (const auto& term : config.terms) {
-    auto value = compute_term(term.name, output, model);
+    auto value = compute_term(term.name, output, model, global);
     weighted.push_back(term.weight * value);
     result.terms.emplace_back(term.name, value);
   }

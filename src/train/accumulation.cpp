@@ -35,14 +35,23 @@ double* backward_slot(PhaseTimes* times) { return times ? &times->backward : nul
 }  // namespace
 
 LossResult forward_backward(MultimodalModelImpl& model, const LossConfig& loss, const torch::Tensor& images,
-                            const torch::Tensor& tokens, const std::string& precision, PhaseTimes* times) {
+                            const torch::Tensor& tokens, const std::string& precision, PhaseTimes* times,
+                            const EmbeddingGather& gather) {
   LossResult result;
   {
     PhaseTimer timer(forward_slot(times));
     AutocastScope autocast(precision, images.device());
-    result = compute_loss(loss, model.forward(images, tokens), model);
+    const ModelOutput output = model.forward(images, tokens);
+    if (gather) {
+      const GlobalEmbeddings global = gather(output);
+      result = compute_loss(loss, output, model, &global);
+    } else {
+      result = compute_loss(loss, output, model);
+    }
   }
-  if (!std::isfinite(result.total.item<double>())) return result;
+  // With a gather, backward is a collective every rank must join; the ranks then agree on
+  // skipping the step from the averaged loss and gradients.
+  if (!gather && !std::isfinite(result.total.item<double>())) return result;
   PhaseTimer timer(backward_slot(times));
   result.total.backward();
   return result;

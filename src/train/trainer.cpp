@@ -1,6 +1,7 @@
 #include "mmtrain/train/trainer.h"
 
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <fstream>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "mmtrain/models/registry.h"
 #include "mmtrain/text/build_tokenizer.h"
 #include "mmtrain/train/checkpoint.h"
+#include "mmtrain/train/distributed.h"
 #include "mmtrain/train/init_from.h"
 #include "mmtrain/train/lr_schedule.h"
 #include "mmtrain/train/metrics_log.h"
@@ -39,10 +41,15 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// Through a temporary file and rename(2): other ranks may read the file while rank 0 writes it.
 void write_text_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-  if (!out) throw std::runtime_error(path + ": cannot write");
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << bytes;
+    if (!out) throw std::runtime_error(temporary + ": cannot write");
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) throw std::runtime_error(path + ": cannot replace");
 }
 
 int64_t count_parameters(torch::nn::Module& module) {
@@ -111,12 +118,16 @@ class Trainer {
   CheckpointMeta meta() const;
   void write_record(const nlohmann::json& record);
   void write_bad_sample_counts();
+  void write_event(const nlohmann::json& record);
+  int collective_stop_signal();
+  void build_tokenizer_once(std::shared_ptr<const Tokenizer> init_tokenizer);
 
   Config config_;
   TrainOptions options_;
   RunDir run_dir_;
   LogFileSink log_file_;
   torch::Device device_ = torch::kCPU;
+  std::unique_ptr<DataParallel> dp_;
   TrainingData data_;
   std::shared_ptr<const Tokenizer> tokenizer_;
   MultimodalModel model_{nullptr};
@@ -128,6 +139,7 @@ class Trainer {
   int64_t total_steps_ = 0;
   int64_t skipped_nonfinite_ = 0;
   int64_t bad_samples_written_ = -1;
+  double allreduce_seconds_ = 0.0;  // in the current progress interval
   int nonfinite_in_a_row_ = 0;
   torch::Tensor empty_caption_;  // [L] BOS EOS padding, for modality dropout
   PhaseTimes phases_;
@@ -144,12 +156,18 @@ class Trainer {
 };
 
 std::optional<Checkpoint> Trainer::open_run() {
+  if (!dp_->is_main()) {
+    dp_->barrier();  // rank 0 has created (or refused) the run folder
+    if (options_.resume.empty()) return std::nullopt;
+    return options_.resume == "latest" ? newest_valid_checkpoint() : std::optional<Checkpoint>(Checkpoint::load(options_.resume));
+  }
   if (options_.resume.empty() && run_dir_.exists()) {
     throw ConfigError(run_dir_.path() + ": run folder exists; pass --resume latest to continue it, "
                       "or choose another run.name");
   }
   run_dir_.create();
   log_file_.open(run_dir_.file("train.log"));
+  dp_->barrier();
   if (options_.resume.empty()) return std::nullopt;
   if (options_.resume != "latest") {
     spdlog::info("resuming from {}", options_.resume);
@@ -206,14 +224,13 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
   }
   if (checkpoint) {
     tokenizer_ = tokenizer_from_bytes(checkpoint->meta().tokenizer_type, checkpoint->meta().tokenizer_bytes);
-  } else if (init_tokenizer) {
-    tokenizer_ = std::move(init_tokenizer);
   } else {
-    tokenizer_ = build_tokenizer(config_.tokenizer, tokenizer_training_captions(config_, data_),
-                                 static_cast<uint64_t>(config_.run.seed));
+    build_tokenizer_once(std::move(init_tokenizer));
   }
-  write_text_file(run_dir_.file("tokenizer.model"), tokenizer_->model_bytes());
-  write_text_file(run_dir_.file("config.yaml"), config_to_yaml(config_));
+  if (dp_->is_main()) {
+    write_text_file(run_dir_.file("tokenizer.model"), tokenizer_->model_bytes());
+    write_text_file(run_dir_.file("config.yaml"), config_to_yaml(config_));
+  }
 
   torch::manual_seed(static_cast<uint64_t>(config_.run.seed));
   model_ = build_model(config_.model, TextVocab{tokenizer_->vocab_size(), tokenizer_->eos_id()});
@@ -236,12 +253,15 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
     checkpoint->restore_rng();
     state_ = checkpoint->meta().state;
     last_checkpoint_step_ = state_.step;
-    MetricsLog::truncate_after(run_dir_.file("metrics.jsonl"), state_.step);
+    if (dp_->is_main()) MetricsLog::truncate_after(run_dir_.file("metrics.jsonl"), state_.step);
   }
-  metrics_ = std::make_unique<MetricsLog>(run_dir_.file("metrics.jsonl"));
-  if (config_.train.tensorboard) tensorboard_ = std::make_unique<TensorBoardWriter>(run_dir_.file("tensorboard"));
+  dp_->attach(*model_);
+  if (dp_->is_main()) {
+    metrics_ = std::make_unique<MetricsLog>(run_dir_.file("metrics.jsonl"));
+    if (config_.train.tensorboard) tensorboard_ = std::make_unique<TensorBoardWriter>(run_dir_.file("tensorboard"));
+  }
 
-  loader_ = make_training_source(config_, data_.dataset, tokenizer_, data_.bad_samples);
+  loader_ = make_training_source(config_, data_.dataset, tokenizer_, data_.bad_samples, dp_->rank(), dp_->world_size());
   if (data_.dataset && loader_->batches_per_epoch() == 0) {
     throw DataError(data.path + ": " + std::to_string(data_.dataset->samples.size()) +
                     " pairs, fewer than one batch of train.batch_size " +
@@ -262,13 +282,19 @@ bool Trainer::step(const Batch& batch) {
   auto images = batch.images.to(device_);
   auto tokens = batch.tokens.to(device_);
   apply_modality_dropout(images, tokens);
+  EmbeddingGather gather;
+  if (dp_->is_distributed()) gather = [this](const ModelOutput& output) { return dp_->gather(output); };
   const int micro_batches = config_.train.accum_steps;
   last_terms_ = micro_batches > 1
                     ? accumulate_gradients(*model_, config_.loss, images, tokens, micro_batches,
                                            config_.train.precision, &phases_)
-                    : forward_backward(*model_, config_.loss, images, tokens, config_.train.precision, &phases_);
-  last_loss_ = last_terms_.total.item<double>();
+                    : forward_backward(*model_, config_.loss, images, tokens, config_.train.precision, &phases_,
+                                       gather);
+  // Each rank holds the loss of its rows; the one-process loss is their mean.
+  last_loss_ = dp_->mean(last_terms_.total.item<double>());
+  for (auto& term : last_terms_.terms) term.second = torch::tensor(dp_->mean(term.second.item<double>()));
   if (!std::isfinite(last_loss_)) return skip_step("loss", last_loss_);
+  allreduce_seconds_ += dp_->average_gradients();
   const auto optimizer_start = Clock::now();
   // The total norm is computed either way: a non-finite one means a non-finite gradient.
   const double max_norm = config_.optim.grad_clip > 0 ? config_.optim.grad_clip : INFINITY;
@@ -325,6 +351,8 @@ void Trainer::log_progress(int64_t total_steps) {
                            {"samples_per_s", samples_per_s},
                            {"data_wait_frac", wait_fraction},
                            {"skipped_nonfinite", skipped_nonfinite_}};
+  if (dp_->is_distributed()) record["allreduce_frac"] = interval_seconds > 0 ? allreduce_seconds_ / interval_seconds : 0.0;
+  allreduce_seconds_ = 0.0;
   for (const auto& [name, value] : last_terms_.terms) record["loss/" + name] = value.item<double>();
   write_record(record);
   write_bad_sample_counts();
@@ -353,6 +381,7 @@ StepTiming Trainer::finish_timing() {
 
 // metrics.jsonl, and TensorBoard when asked: every number of a train or eval record is a scalar.
 void Trainer::write_record(const nlohmann::json& record) {
+  if (!metrics_) return;  // ranks other than 0 write nothing
   metrics_->write(record);
   if (!tensorboard_) return;
   const std::string kind = record.value("kind", "");
@@ -373,6 +402,36 @@ void Trainer::write_bad_sample_counts() {
   write_record(record);
 }
 
+void Trainer::write_event(const nlohmann::json& record) {
+  if (metrics_) metrics_->write(record);
+}
+
+// A signal reaches the ranks at different steps; every rank stops at the first step any saw it.
+int Trainer::collective_stop_signal() {
+  const int signal = stop_requested();
+  if (!dp_->is_distributed()) return signal;
+  return dp_->any(signal != 0) ? (signal != 0 ? signal : SIGTERM) : 0;
+}
+
+// A tokenizer trained from the captions is trained once, on rank 0, and read by the others.
+void Trainer::build_tokenizer_once(std::shared_ptr<const Tokenizer> init_tokenizer) {
+  if (init_tokenizer) {
+    tokenizer_ = std::move(init_tokenizer);
+    return;
+  }
+  if (dp_->is_main()) {
+    tokenizer_ = build_tokenizer(config_.tokenizer, tokenizer_training_captions(config_, data_),
+                                 static_cast<uint64_t>(config_.run.seed));
+    write_text_file(run_dir_.file("tokenizer.model"), tokenizer_->model_bytes());
+  }
+  dp_->barrier();
+  if (!dp_->is_main()) {
+    std::ifstream in(run_dir_.file("tokenizer.model"), std::ios::binary);
+    const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    tokenizer_ = tokenizer_from_bytes(config_.tokenizer.type, bytes);
+  }
+}
+
 CheckpointMeta Trainer::meta() const {
   CheckpointMeta meta;
   meta.config_yaml = config_to_yaml(config_);
@@ -383,16 +442,21 @@ CheckpointMeta Trainer::meta() const {
 }
 
 void Trainer::save_checkpoint_now() {
+  if (!dp_->is_main()) {  // rank 0 holds the same model and writes for all
+    last_checkpoint_step_ = state_.step;
+    return;
+  }
   const std::string path = run_dir_.checkpoint_path(state_.step);
   save_checkpoint(path, *model_, optimizer_.get(), meta());
   run_dir_.point_latest(path);
   run_dir_.prune(config_.train.keep_last);
   last_checkpoint_step_ = state_.step;
-  metrics_->write({{"kind", "event"}, {"event", "checkpoint"}, {"step", state_.step}, {"path", path}});
+  write_event({{"kind", "event"}, {"event", "checkpoint"}, {"step", state_.step}, {"path", path}});
   spdlog::info("checkpoint {}", path);
 }
 
 Metrics Trainer::evaluate_now() {
+  if (!dp_->is_main()) return {};  // the others wait at their next collective
   EmbedContext context = make_embed_context(config_, model_, tokenizer_, device_);
   Metrics metrics = evaluate(context, config_.eval);
   model_->train();
@@ -419,11 +483,13 @@ TrainSummary Trainer::run() {
   device_ = resolve_device(config_.run.device);
   refuse_unavailable_features(config_);
   check_precision(config_.train.precision, device_);
+  dp_ = std::make_unique<DataParallel>(config_);
+  if (!dp_->is_main()) spdlog::set_level(spdlog::level::warn);  // rank 0 speaks for the job
   const auto checkpoint = open_run();
   build(checkpoint);
   start_step_ = state_.step;
   if (state_.step > 0) {
-    metrics_->write({{"kind", "event"}, {"event", "resumed"}, {"step", state_.step}});
+    write_event({{"kind", "event"}, {"event", "resumed"}, {"step", state_.step}});
   }
   spdlog::info("training {} steps of {} pairs ({} batches per epoch) on {}", total_steps_,
                config_.train.batch_size, loader_->batches_per_epoch(), device_.str());
@@ -469,19 +535,20 @@ TrainSummary Trainer::run() {
     if (every > 0 && state_.step % every == 0) save_checkpoint_now();
     if (options_.stop_at_step > 0 && state_.step >= options_.stop_at_step && state_.step < total_steps_) {
       if (last_checkpoint_step_ != state_.step) save_checkpoint_now();
-      metrics_->write({{"kind", "event"}, {"event", "stopped"}, {"step", state_.step}});
+      write_event({{"kind", "event"}, {"event", "stopped"}, {"step", state_.step}});
       spdlog::info("stopped at step {} as asked; --resume latest continues", state_.step);
       return TrainSummary{run_dir_.path(), state_.step, last_loss_, last_eval, StepTiming{}};
     }
-    if (const int signal = stop_requested()) {
+    if (const int signal = collective_stop_signal()) {
       if (last_checkpoint_step_ != state_.step) save_checkpoint_now();
-      metrics_->write({{"kind", "event"}, {"event", "signal"}, {"step", state_.step}, {"signal", signal}});
+      write_event({{"kind", "event"}, {"event", "signal"}, {"step", state_.step}, {"signal", signal}});
       spdlog::warn("signal {}: checkpoint written at step {}, stopping", signal, state_.step);
       throw StopRequested(signal);
     }
   }
   const StepTiming timing = finish_timing();
   if (last_eval_step != state_.step) last_eval = evaluate_now();
+  if (!dp_->is_main()) return TrainSummary{run_dir_.path(), state_.step, last_loss_, last_eval, timing};
   if (options_.save_final_checkpoint && last_checkpoint_step_ != state_.step) save_checkpoint_now();
   spdlog::info("done: {} steps in {}", state_.step - start_step_, format_duration(seconds_since(start_)));
   return TrainSummary{run_dir_.path(), state_.step, last_loss_, last_eval, timing};

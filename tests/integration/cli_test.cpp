@@ -34,23 +34,6 @@ std::string tiny_flags(const std::string& data, const std::string& runs) {
          " --set eval.retrieval.path=" + data + "/retrieval.csv";
 }
 
-// Starts `command` through sh in a child process; its output goes to `log`.
-pid_t spawn(const std::string& command, const std::string& log) {
-  const pid_t child = fork();
-  if (child == 0) {
-    execl("/bin/sh", "sh", "-c", ("exec " + command + " > " + log + " 2>&1").c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return child;
-}
-
-void wait_for_train_records(const std::string& metrics, size_t count) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (test::train_losses(metrics).size() < count && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -137,10 +120,10 @@ TEST_F(CliTest, EmbedFailsNamingAnUnreadableImage) {
 TEST_F(CliTest, SigtermWritesACheckpointAndExits143ThenResumeContinues) {
   const std::string command = std::string(MMTRAIN_BINARY) + " " + train_command("signal", 100000) +
                               " --set train.log_every=1";
-  const pid_t child = spawn(command, (dir_.path() / "log.txt").string());
+  const pid_t child = test::spawn(command, (dir_.path() / "log.txt").string());
   ASSERT_GE(child, 0);
   const std::string metrics = runs_ + "/signal/metrics.jsonl";
-  wait_for_train_records(metrics, 3);
+  test::wait_for_train_records(metrics, 3);
   kill(child, SIGTERM);
   int status = 0;
   waitpid(child, &status, 0);
@@ -162,10 +145,10 @@ TEST_F(CliTest, KillNineThenResumeGivesTheLossesOfAnUnbrokenRun) {
   ASSERT_EQ(test::run_mmtrain(train_command("unbroken", 30) + every_step).exit_code, 0);
 
   const std::string command = std::string(MMTRAIN_BINARY) + " " + train_command("killed", 30) + every_step;
-  const pid_t child = spawn(command, (dir_.path() / "killed.txt").string());
+  const pid_t child = test::spawn(command, (dir_.path() / "killed.txt").string());
   ASSERT_GE(child, 0);
   const std::string metrics = runs_ + "/killed/metrics.jsonl";
-  wait_for_train_records(metrics, 7);
+  test::wait_for_train_records(metrics, 7);
   kill(child, SIGKILL);
   int status = 0;
   waitpid(child, &status, 0);

@@ -31,7 +31,8 @@ struct Batch {
 };
 
 struct LoaderOptions {
-  int64_t batch_size = 256;
+  int64_t batch_size = 256;  // global: a rank's batch is batch_size / world_size of it
+  int rank = 0, world_size = 1;  // data parallelism: rank r takes its slice of every batch
   // Where skipped samples are counted. Null: a bad image fails the batch (evaluation, embedding).
   std::shared_ptr<BadSampleLog> bad_samples;
   int workers = 2;  // 0: batches are made by the caller's thread

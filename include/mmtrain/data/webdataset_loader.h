@@ -46,10 +46,12 @@ class WebDatasetLoader : public BatchSource, private OrderedBatchQueue {
   int64_t epoch_ = 0;
 };
 
-// The training source for data.train: a Loader over csv/jsonl/coco, a WebDatasetLoader over shards.
+// The training source for data.train: a Loader over csv/jsonl/coco, a WebDatasetLoader over shards;
+// rank `rank` of `world_size` gets its part of every global batch.
 std::unique_ptr<BatchSource> make_training_source(const Config& config,
                                                   std::shared_ptr<const PairDataset> dataset,
                                                   std::shared_ptr<const Tokenizer> tokenizer,
-                                                  std::shared_ptr<BadSampleLog> bad_samples);
+                                                  std::shared_ptr<BadSampleLog> bad_samples, int rank = 0,
+                                                  int world_size = 1);
 
 }  // namespace mmtrain

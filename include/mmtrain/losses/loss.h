@@ -32,8 +32,19 @@ struct LossResult {
   std::vector<std::pair<std::string, torch::Tensor>> terms;  // unweighted, in config order
 };
 
-// Throws ConfigError for a term the model cannot provide (itm without a match head).
-LossResult compute_loss(const LossConfig& config, const ModelOutput& output, MultimodalModelImpl& model);
+// The whole batch's contrastive embeddings when it is spread over ranks (all_gather_with_grad):
+// this rank's rows of `output` are rows offset..offset+b of these.
+struct GlobalEmbeddings {
+  torch::Tensor image_embeds;  // [B,E]
+  torch::Tensor text_embeds;   // [B,E]
+  int64_t offset = 0;
+};
+
+// Throws ConfigError for a term the model cannot provide (itm without a match head). With
+// `global`, the clip term is this rank's local loss against every rank's columns (open_clip's
+// local_loss with gather_with_grad); the other terms need the whole batch on one process.
+LossResult compute_loss(const LossConfig& config, const ModelOutput& output, MultimodalModelImpl& model,
+                        const GlobalEmbeddings* global = nullptr);
 
 // The terms that only need the contrastive embeddings (and so work with cached micro-batches).
 bool is_embedding_only(const LossConfig& config);

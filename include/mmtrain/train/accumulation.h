@@ -5,6 +5,8 @@
 // micro-batch's loss sees it whole).
 #pragma once
 
+#include <functional>
+
 #include <string>
 
 #include "mmtrain/losses/loss.h"
@@ -26,8 +28,12 @@ LossResult accumulate_gradients(MultimodalModelImpl& model, const LossConfig& lo
 
 // The same without accumulation: one forward and backward. Returns the loss; a non-finite loss
 // is returned before backward.
+// Gathers every rank's embeddings (with gradient) for a contrastive loss over the global batch.
+using EmbeddingGather = std::function<GlobalEmbeddings(const ModelOutput&)>;
+
+// `gather` empty: the batch is all on this process.
 LossResult forward_backward(MultimodalModelImpl& model, const LossConfig& loss, const torch::Tensor& images,
                             const torch::Tensor& tokens, const std::string& precision,
-                            PhaseTimes* times = nullptr);
+                            PhaseTimes* times = nullptr, const EmbeddingGather& gather = {});
 
 }  // namespace mmtrain
