@@ -35,7 +35,10 @@ std::vector<std::string> all_captions(const PairDataset& dataset) {
 
 Loader::Loader(std::shared_ptr<const PairDataset> dataset, std::shared_ptr<const Tokenizer> tokenizer,
                LoaderOptions options)
-    : dataset_(std::move(dataset)), tokenizer_(std::move(tokenizer)), options_(std::move(options)) {
+    : dataset_(std::move(dataset)),
+      tokenizer_(std::move(tokenizer)),
+      options_(std::move(options)),
+      pool_(BufferPool::create(static_cast<size_t>(options_.prefetch + options_.workers + 2))) {
   TORCH_CHECK(options_.batch_size > 0, "batch size must be positive");
   TORCH_CHECK(options_.world_size >= 1 && options_.rank >= 0 && options_.rank < options_.world_size &&
                   options_.batch_size % options_.world_size == 0,
@@ -65,10 +68,11 @@ void Loader::start_epoch(int64_t epoch, int64_t first_batch) {
 
 std::optional<Batch> Loader::next() { return next_in_order(); }
 
-Batch allocate_batch(int64_t index, int64_t count, int image_size, int context_length) {
+Batch allocate_batch(int64_t index, int64_t count, int image_size, int context_length, BufferPool* pool) {
   Batch batch;
   batch.index = index;
-  batch.images = torch::empty({count, 3, image_size, image_size});
+  batch.images = pool ? pool->empty({count, 3, image_size, image_size})
+                      : torch::empty({count, 3, image_size, image_size});
   batch.tokens = torch::empty({count, context_length}, torch::kLong);
   batch.labels = torch::empty({count}, torch::kLong);
   batch.ids = torch::empty({count}, torch::kLong);
@@ -119,7 +123,8 @@ std::optional<Batch> Loader::make_batch(int64_t index) {
   const int64_t per_rank = options_.batch_size / options_.world_size;
   const int64_t begin = index * options_.batch_size + options_.rank * per_rank;
   const int64_t count = std::max<int64_t>(0, std::min(per_rank, n - begin));
-  Batch batch = allocate_batch(index, count, options_.transform.image_size, tokenizer_ ? options_.context_length : 0);
+  Batch batch = allocate_batch(index, count, options_.transform.image_size,
+                               tokenizer_ ? options_.context_length : 0, pool_.get());
   int64_t drawn = 0;
   for (int64_t i = 0; i < count; ++i) {
     int64_t id = order_[begin + i];

@@ -29,7 +29,10 @@ std::vector<std::string> split_list(const std::string& text) {
 WebDatasetLoader::WebDatasetLoader(WebDatasetOptions stream_options,
                                    std::shared_ptr<const Tokenizer> tokenizer, LoaderOptions options,
                                    int64_t samples_per_epoch)
-    : tokenizer_(std::move(tokenizer)), options_(std::move(options)), samples_per_epoch_(samples_per_epoch) {
+    : tokenizer_(std::move(tokenizer)),
+      options_(std::move(options)),
+      pool_(BufferPool::create(static_cast<size_t>(options_.prefetch + options_.workers + 2))),
+      samples_per_epoch_(samples_per_epoch) {
   TORCH_CHECK(options_.batch_size > 0, "batch size must be positive");
   const int streams = std::max(1, options_.workers);
   auto bad_samples = options_.bad_samples;
@@ -112,7 +115,7 @@ std::optional<Batch> WebDatasetLoader::make_batch(int64_t index) {
   } guard{this, &slot};
   auto& stream = slot.stream;
   Batch batch = allocate_batch(index, options_.batch_size, options_.transform.image_size,
-                               tokenizer_ ? options_.context_length : 0);
+                               tokenizer_ ? options_.context_length : 0, pool_.get());
   std::vector<int64_t> bad_rows;
   int64_t first_good = -1;
   for (int64_t row = 0; row < options_.batch_size; ++row) {

@@ -1,12 +1,17 @@
 #include "mmtrain/train/trainer.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include "mmtrain/data/dataset.h"
 #include "mmtrain/errors.h"
 #include "mmtrain/eval/checkpoint_model.h"
+#include "mmtrain/models/registry.h"
 #include "mmtrain/train/checkpoint.h"
+#include "mmtrain/train/init_from.h"
 #include "support/metrics.h"
 #include "support/tensorboard_reader.h"
 #include "support/temp_dir.h"
@@ -132,6 +137,56 @@ TEST_F(TrainerTest, NonFiniteStepsAreSkippedAndTooManyInARowStopTheRun) {
   } catch (const std::runtime_error& error) {
     EXPECT_NE(std::string(error.what()).find("3 non-finite steps in a row"), std::string::npos) << error.what();
   }
+}
+
+// A missing image in the training data: the run goes on, and metrics.jsonl counts it by kind.
+TEST_F(TrainerTest, BadSamplesAreCountedInDataRecordsAndTheirShareIsBounded) {
+  auto dataset = read_pair_csv(data_ + "/train.csv", "filepath", "title", '\t');
+  std::filesystem::remove(dataset.samples[3].image_path);
+  Config tolerant = config(10, "tolerant");
+  tolerant.data.max_bad_fraction = 0.05;  // 1 of 160 pairs, judged after one pass
+  train(tolerant, TrainOptions{});
+  std::ifstream in(metrics("tolerant"));
+  int64_t missing = 0;
+  for (std::string line; std::getline(in, line);) {
+    const auto record = nlohmann::json::parse(line);
+    if (record["kind"] == "data") missing = record.value("bad/missing", int64_t{0});
+  }
+  EXPECT_GE(missing, 1);
+
+  Config strict = config(10, "strict");
+  strict.data.max_bad_fraction = 0.001;
+  try {
+    train(strict, TrainOptions{});
+    FAIL() << "expected the bad fraction to stop the run";
+  } catch (const DataError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("data.max_bad_fraction"), std::string::npos) << message;
+    EXPECT_NE(message.find("missing"), std::string::npos) << message;
+  }
+}
+
+// model.init_from.key_map loads part of a checkpoint: here only the vision tower.
+TEST_F(TrainerTest, KeyMapLoadsOnlyTheMappedTowerAndRefusesUnknownPrefixes) {
+  train(config(2, "donor"), TrainOptions{});
+  const std::string donor = (dir_.path() / "runs/donor/checkpoints/latest").string();
+  CheckpointModel loaded = load_checkpoint_model(donor, torch::kCPU);
+  const auto donor_weights = Checkpoint::load(donor).model_tensors();
+  Config c = config(1, "partial");
+  c.model.init_from.format = "mmtrain";
+  c.model.init_from.weights = donor;
+  c.model.init_from.key_map = "vision.=vision.";
+  torch::manual_seed(123);
+  auto model = build_model(c.model, TextVocab{loaded.tokenizer->vocab_size(), loaded.tokenizer->eos_id()});
+  load_init_weights(c, *model);
+  for (const auto& item : model->named_parameters()) {
+    const bool same = torch::equal(item.value(), donor_weights.at(item.key()));
+    EXPECT_EQ(same, item.key().rfind("vision.", 0) == 0) << item.key();
+  }
+  c.model.init_from.key_map = "visual.=vision.";
+  EXPECT_THROW(load_init_weights(c, *model), ConfigError);
+  c.model.init_from.key_map = "vision.";
+  EXPECT_THROW(load_init_weights(c, *model), ConfigError);
 }
 
 TEST_F(TrainerTest, TensorBoardEventsHoldTheTrainScalarsOfEveryLoggedStep) {

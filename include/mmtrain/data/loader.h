@@ -16,6 +16,7 @@
 #include <torch/types.h>
 
 #include "mmtrain/data/bad_samples.h"
+#include "mmtrain/data/buffer_pool.h"
 #include "mmtrain/data/dataset.h"
 #include "mmtrain/data/transforms.h"
 #include "mmtrain/text/tokenizer.h"
@@ -107,6 +108,7 @@ class Loader : public BatchSource, private OrderedBatchQueue {
   std::shared_ptr<const PairDataset> dataset_;
   std::shared_ptr<const Tokenizer> tokenizer_;
   LoaderOptions options_;
+  std::shared_ptr<BufferPool> pool_;
   int64_t epoch_ = 0;
   std::vector<int64_t> order_;
 };
@@ -115,8 +117,10 @@ class Loader : public BatchSource, private OrderedBatchQueue {
 // train transform at the model's image size.
 LoaderOptions training_loader_options(const Config& config);
 
-// Empty batch tensors for `count` rows: images [count,3,S,S], tokens [count,L], labels, ids.
-Batch allocate_batch(int64_t index, int64_t count, int image_size, int context_length);
+// Empty batch tensors for `count` rows: images [count,3,S,S] (from `pool` when given), tokens
+// [count,L], labels, ids.
+Batch allocate_batch(int64_t index, int64_t count, int image_size, int context_length,
+                     BufferPool* pool = nullptr);
 // Row `row` of a batch from a decoded image and a caption: transform (seeded), tokenise, label.
 void fill_batch_row(Batch& batch, int64_t row, const cv::Mat& rgb, const std::string& caption,
                     int64_t label, int64_t id, uint64_t transform_seed, const Tokenizer* tokenizer,

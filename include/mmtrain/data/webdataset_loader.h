@@ -42,6 +42,7 @@ class WebDatasetLoader : public BatchSource, private OrderedBatchQueue {
   std::vector<std::unique_ptr<StreamSlot>> streams_;
   std::shared_ptr<const Tokenizer> tokenizer_;
   LoaderOptions options_;
+  std::shared_ptr<BufferPool> pool_;
   int64_t samples_per_epoch_ = 0;
   int64_t epoch_ = 0;
 };
