@@ -1,6 +1,9 @@
 #include "mmtrain/train/training_data.h"
 
 #include <algorithm>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
 
 #include "mmtrain/data/loader.h"
 #include "mmtrain/data/webdataset.h"
@@ -23,6 +26,19 @@ void check_read_fraction(const PairDataset& dataset, double max_fraction) {
   throw DataError(message);
 }
 
+// Every shard missing is a wrong path, refused before training; some missing are skipped (and
+// counted) as the stream reaches them.
+void check_shards_exist(const std::string& pattern) {
+  const auto shards = expand_shard_pattern(pattern);
+  size_t missing = 0;
+  for (const auto& shard : shards) missing += !std::filesystem::exists(shard);
+  if (missing == shards.size()) {
+    throw DataError("data.train.path: none of the " + std::to_string(shards.size()) + " shards of '" + pattern +
+                    "' exists (first: " + shards.front() + ")");
+  }
+  if (missing > 0) spdlog::warn("data.train.path: {} of {} shards do not exist; they are skipped", missing, shards.size());
+}
+
 }  // namespace
 
 TrainingData open_training_data(const Config& config) {
@@ -31,7 +47,7 @@ TrainingData open_training_data(const Config& config) {
   TrainingData data;
   constexpr int64_t kJudgeAfter = 1000;  // samples drawn before the bad fraction is judged
   if (source.type == "webdataset") {
-    expand_shard_pattern(source.path);  // a malformed pattern fails now, not in a worker
+    check_shards_exist(source.path);  // a malformed pattern or a wrong folder fails now, not in a worker
     data.bad_samples = std::make_shared<BadSampleLog>(config.data.max_bad_fraction, kJudgeAfter);
     return data;
   }

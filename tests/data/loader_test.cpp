@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "mmtrain/errors.h"
+#include "mmtrain/text/build_tokenizer.h"
 #include "support/temp_dir.h"
 #include "support/tiny_run.h"
 
@@ -78,6 +79,51 @@ TEST_F(LoaderTest, AnUnreadableImageFailsTheBatchNamingTheFile) {
   } catch (const DataError& error) {
     EXPECT_NE(std::string(error.what()).find(dataset_->samples[5].image_path), std::string::npos);
   }
+}
+
+// caption_key "title,alt": every sample keeps both columns, and one is drawn per sample and epoch,
+// the same whatever the worker count.
+TEST(CaptionSelection, OneOfTheCaptionColumnsIsDrawnPerSampleAndEpoch) {
+  test::TempDir dir;
+  std::string csv = "filepath\ttitle\talt\n";
+  for (int i = 0; i < 8; ++i) {
+    cv::imwrite((dir.path() / (std::to_string(i) + ".png")).string(), cv::Mat(8, 8, CV_8UC3, cv::Scalar(i, 0, 0)));
+    csv += std::to_string(i) + ".png\ta red apple\ta green pear\n";
+  }
+  auto dataset = std::make_shared<PairDataset>(read_pair_csv(dir.write("pairs.tsv", csv), "filepath", "title,alt", '\t'));
+  auto tokenizer = build_tokenizer(TokenizerConfig{"sentencepiece", "", 40}, all_captions(*dataset), 0);
+  auto reference = [&](const std::string& caption) {
+    auto tokens = torch::empty({16}, torch::kLong);
+    tokenize_into(*tokenizer, caption, 16, tokens.data_ptr<int64_t>());
+    return tokens;
+  };
+  const auto apple = reference("a red apple"), pear = reference("a green pear");
+  auto tokens_of_epoch = [&](int64_t epoch, int workers) {
+    LoaderOptions options;
+    options.batch_size = 8;
+    options.workers = workers;
+    options.context_length = 16;
+    options.transform.image_size = 8;
+    Loader loader(dataset, tokenizer, options);
+    loader.start_epoch(epoch);
+    auto batch = *loader.next();
+    auto by_id = torch::empty_like(batch.tokens);
+    by_id.index_copy_(0, batch.ids, batch.tokens);  // rows in sample order
+    return by_id;
+  };
+  int apples = 0, pears = 0;
+  for (int64_t epoch = 0; epoch < 6; ++epoch) {
+    const auto tokens = tokens_of_epoch(epoch, 0);
+    EXPECT_TRUE(torch::equal(tokens, tokens_of_epoch(epoch, 2)));
+    for (int64_t row = 0; row < 8; ++row) {
+      const bool is_apple = torch::equal(tokens[row], apple), is_pear = torch::equal(tokens[row], pear);
+      ASSERT_TRUE(is_apple || is_pear) << "epoch " << epoch << " sample " << row;
+      apples += is_apple;
+      pears += is_pear;
+    }
+  }
+  EXPECT_GT(apples, 8);  // 48 draws: each column about half of them
+  EXPECT_GT(pears, 8);
 }
 
 TEST(Transforms, GreyAndRgbaImagesBecomeRgb) {

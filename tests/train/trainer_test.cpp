@@ -13,6 +13,7 @@
 #include "mmtrain/train/checkpoint.h"
 #include "mmtrain/train/init_from.h"
 #include "support/metrics.h"
+#include "support/tar_writer.h"
 #include "support/tensorboard_reader.h"
 #include "support/temp_dir.h"
 #include "support/tiny_run.h"
@@ -187,6 +188,38 @@ TEST_F(TrainerTest, KeyMapLoadsOnlyTheMappedTowerAndRefusesUnknownPrefixes) {
   EXPECT_THROW(load_init_weights(c, *model), ConfigError);
   c.model.init_from.key_map = "vision.";
   EXPECT_THROW(load_init_weights(c, *model), ConfigError);
+}
+
+// data.train.type webdataset: the run streams tar shards (here the tiny set packed into 4 shards),
+// and a shard pattern that matches no file fails before training.
+TEST_F(TrainerTest, TrainsFromWebDatasetShardsAndRefusesAPatternWithNoShard) {
+  const auto dataset = read_pair_csv(data_ + "/train.csv", "filepath", "title", '\t');
+  for (int shard = 0; shard < 4; ++shard) {
+    std::vector<test::TarEntry> entries;
+    for (size_t i = shard; i < dataset.samples.size(); i += 4) {
+      const std::string key = "s" + std::to_string(i);
+      entries.push_back({key + ".png", test::read_bytes(dataset.samples[i].image_path)});
+      entries.push_back({key + ".txt", dataset.samples[i].captions.front()});
+    }
+    test::write_tar((dir_.path() / ("shard-" + std::to_string(shard) + ".tar")).string(), entries);
+  }
+  Config c = config(4, "wds");
+  c.data.train.type = "webdataset";
+  c.data.train.path = (dir_.path() / "shard-{0..3}.tar").string();
+  c.data.train.shuffle_buffer = 16;
+  const auto summary = train(c, TrainOptions{});
+  EXPECT_EQ(summary.steps, 4);
+  EXPECT_EQ(test::train_losses(metrics("wds")).size(), 4u);
+
+  Config wrong = config(4, "wds_wrong");
+  wrong.data.train.type = "webdataset";
+  wrong.data.train.path = (dir_.path() / "nowhere-{0..3}.tar").string();
+  try {
+    train(wrong, TrainOptions{});
+    FAIL() << "expected a DataError";
+  } catch (const DataError& error) {
+    EXPECT_NE(std::string(error.what()).find("none of the 4 shards"), std::string::npos) << error.what();
+  }
 }
 
 TEST_F(TrainerTest, TensorBoardEventsHoldTheTrainScalarsOfEveryLoggedStep) {
