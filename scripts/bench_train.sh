@@ -71,8 +71,17 @@ ratio() {
 
 torch_ref=(scripts/bench_train_torch.py --config "$config" --steps "$steps" --workers 2)
 run "mmtrain fp32" "$mmtrain" bench train -c "$config" --steps "$steps"
-run "PyTorch fp32, 1 thread, 2 workers" "$python" "${torch_ref[@]}" --threads 1
-run "PyTorch fp32, 2 threads, 2 workers" "$python" "${torch_ref[@]}" --threads 2
+# The same OpenBLAS kernels for PyTorch as mmtrain picked (it names them on its start-up line): on a
+# CPU OpenBLAS does not recognise, Python would otherwise run the generic SSE3 kernels, 3-5x slower,
+# and the ratio would measure that instead of the two training loops.
+coretype=${OPENBLAS_CORETYPE:-$(grep -o '(\([A-Za-z0-9]*\) kernels)' "$logs/0.log" | head -n 1 | sed 's/(\(.*\) kernels)/\1/' || true)}
+blas_env=()
+if [[ -n $coretype ]]; then
+  blas_env=(env "OPENBLAS_CORETYPE=$coretype")
+  echo "== PyTorch runs with OPENBLAS_CORETYPE=$coretype, the kernels mmtrain uses"
+fi
+run "PyTorch fp32, 1 thread, 2 workers" "${blas_env[@]}" "$python" "${torch_ref[@]}" --threads 1
+run "PyTorch fp32, 2 threads, 2 workers" "${blas_env[@]}" "$python" "${torch_ref[@]}" --threads 2
 run "mmtrain bf16" "$mmtrain" bench train -c "$config" --steps "$steps" --set train.precision=bf16
 
 echo
