@@ -203,7 +203,9 @@ void check_resumed_config(const Config& stored, const Config& now) {
   std::string refused;
   for (const auto& change : diff_configs(stored, now)) {
     const std::string line = change.key + ": " + change.before + " -> " + change.after;
-    if (breaks_continuity(change.key)) {
+    // Shards are split by loader worker, so for a stream the worker count is part of the data order.
+    const bool stream_workers = change.key == "data.workers" && stored.data.train.type == "webdataset";
+    if (breaks_continuity(change.key) || stream_workers) {
       refused += "\n  " + line;
     } else {
       spdlog::info("config change accepted on resume: {}", line);

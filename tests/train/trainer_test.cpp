@@ -207,7 +207,11 @@ TEST_F(TrainerTest, TrainsFromWebDatasetShardsAndRefusesAPatternWithNoShard) {
   c.data.train.type = "webdataset";
   c.data.train.path = (dir_.path() / "shard-{0..3}.tar").string();
   c.data.train.shuffle_buffer = 16;
-  const auto summary = train(c, TrainOptions{});
+  train(c, TrainOptions{"", 2});
+  Config other_workers = c;
+  other_workers.data.workers = 1;  // a stream's order depends on it: refused on resume
+  EXPECT_THROW(train(other_workers, TrainOptions{"latest", 0}), ConfigError);
+  const auto summary = train(c, TrainOptions{"latest", 0});
   EXPECT_EQ(summary.steps, 4);
   EXPECT_EQ(test::train_losses(metrics("wds")).size(), 4u);
 
