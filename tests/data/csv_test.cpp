@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mmtrain/errors.h"
+#include "support/error_message.h"
 #include "support/temp_dir.h"
 
 namespace mmtrain {
@@ -21,18 +22,6 @@ class CsvTest : public ::testing::Test {
 
   test::TempDir dir_;
 };
-
-// Runs `action`, which must throw DataError, and returns its message.
-template <typename Action>
-std::string data_error_message(Action action) {
-  try {
-    action();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no DataError thrown";
-  return "";
-}
 
 TEST_F(CsvTest, ReadsHeaderAndRowsWithTheirLineNumbers) {
   const CsvTable table = read("filepath\ttitle\na.png\ta cat\nb.png\ta dog\n");
@@ -104,7 +93,7 @@ TEST_F(CsvTest, ColumnGivesIndexOfNamedColumn) {
 TEST_F(CsvTest, MissingColumnErrorNamesFileColumnAndColumnsFound) {
   const std::string path = dir_.write("captions.tsv", "filepath\tcaption\na.png\tcat\n");
   const CsvTable table = read_csv(path, '\t');
-  EXPECT_EQ(data_error_message([&] { table.column("title"); }),
+  EXPECT_EQ(test::error_message<DataError>([&] { table.column("title"); }),
             path + ": column 'title' not found; columns are: filepath, caption");
 }
 
@@ -185,14 +174,14 @@ TEST_F(CsvTest, TabIsDataWhenSeparatorIsComma) {
 
 TEST_F(CsvTest, MissingFileErrorNamesPathAndCause) {
   const std::string path = (dir_.path() / "missing.csv").string();
-  EXPECT_EQ(data_error_message([&] { read_csv(path, '\t'); }),
+  EXPECT_EQ(test::error_message<DataError>([&] { read_csv(path, '\t'); }),
             path + ": cannot open: No such file or directory");
 }
 
 TEST_F(CsvTest, EmptyOrBlankFileHasNoHeaderRow) {
   for (const std::string content : {"", "\n \n\r\n", "\xEF\xBB\xBF"}) {
     const std::string path = dir_.write("empty.csv", content);
-    EXPECT_EQ(data_error_message([&] { read_csv(path, '\t'); }), path + ": no header row");
+    EXPECT_EQ(test::error_message<DataError>([&] { read_csv(path, '\t'); }), path + ": no header row");
   }
 }
 

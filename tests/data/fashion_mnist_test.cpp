@@ -14,6 +14,7 @@
 
 #include "mmtrain/data/csv.h"
 #include "mmtrain/errors.h"
+#include "support/error_message.h"
 #include "support/temp_dir.h"
 
 namespace mmtrain {
@@ -58,18 +59,6 @@ void write_gz(const fs::path& path, const std::string& bytes) {
   ASSERT_EQ(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())),
             static_cast<int>(bytes.size()));
   ASSERT_EQ(gzclose(file), Z_OK);
-}
-
-// Runs `action`, which must throw DataError, and returns its message.
-template <typename Action>
-std::string data_error_message(Action action) {
-  try {
-    action();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no DataError thrown";
-  return "";
 }
 
 std::vector<std::string> lines_of(const fs::path& path) {
@@ -123,7 +112,7 @@ TEST_F(IdxReaderTest, ReadsUncompressedFilesToo) {
 
 TEST_F(IdxReaderTest, WrongMagicNamesTheFileAndTheMagicExpected) {
   const std::string path = write("labels.gz", labels_idx({1, 2}));
-  const std::string message = data_error_message([&] { read_idx_images(path); });
+  const std::string message = test::error_message<DataError>([&] { read_idx_images(path); });
   EXPECT_NE(message.find(path), std::string::npos) << message;
   EXPECT_NE(message.find("0x00000803"), std::string::npos) << message;
   EXPECT_NE(message.find("label file"), std::string::npos) << message;
@@ -133,14 +122,14 @@ TEST_F(IdxReaderTest, MissingPixelsAreReportedAsTruncation) {
   std::string bytes = images_idx(3, 2, 4);
   bytes.resize(bytes.size() - 5);
   const std::string path = write("images.gz", bytes);
-  const std::string message = data_error_message([&] { read_idx_images(path); });
+  const std::string message = test::error_message<DataError>([&] { read_idx_images(path); });
   EXPECT_NE(message.find(path + ": truncated"), std::string::npos) << message;
   EXPECT_NE(message.find("3 images of 2x4"), std::string::npos) << message;
 }
 
 TEST_F(IdxReaderTest, ShortHeaderIsReportedAsTruncation) {
   const std::string path = write("labels.gz", idx_header(0x801, {}));
-  const std::string message = data_error_message([&] { read_idx_labels(path); });
+  const std::string message = test::error_message<DataError>([&] { read_idx_labels(path); });
   EXPECT_NE(message.find(path + ": truncated"), std::string::npos) << message;
   EXPECT_NE(message.find("header"), std::string::npos) << message;
 }
@@ -150,26 +139,26 @@ TEST_F(IdxReaderTest, CutOffGzipStreamIsReportedAsSuch) {
   std::string compressed = test::read_bytes(path);
   compressed.resize(compressed.size() / 2);
   dir_.write("images.gz", compressed);
-  const std::string message = data_error_message([&] { read_idx_images(path); });
+  const std::string message = test::error_message<DataError>([&] { read_idx_images(path); });
   EXPECT_NE(message.find(path), std::string::npos) << message;
   EXPECT_NE(message.find("gzip stream ends early"), std::string::npos) << message;
 }
 
 TEST_F(IdxReaderTest, BytesAfterTheDeclaredDataAreAnError) {
   const std::string path = write("labels.gz", labels_idx({1, 2}) + "xyz");
-  const std::string message = data_error_message([&] { read_idx_labels(path); });
+  const std::string message = test::error_message<DataError>([&] { read_idx_labels(path); });
   EXPECT_NE(message.find(path + ": 3 unexpected bytes after 2 labels"), std::string::npos) << message;
 }
 
 TEST_F(IdxReaderTest, ZeroSizedImagesAreAnError) {
   const std::string path = write("images.gz", idx_header(0x803, {2, 0, 28}));
-  const std::string message = data_error_message([&] { read_idx_images(path); });
+  const std::string message = test::error_message<DataError>([&] { read_idx_images(path); });
   EXPECT_NE(message.find(path + ": header says 2 images of 0x28"), std::string::npos) << message;
 }
 
 TEST_F(IdxReaderTest, MissingFileIsNamed) {
   const std::string path = (dir_.path() / "absent.gz").string();
-  EXPECT_NE(data_error_message([&] { read_idx_labels(path); }).find(path), std::string::npos);
+  EXPECT_NE(test::error_message<DataError>([&] { read_idx_labels(path); }).find(path), std::string::npos);
 }
 
 TEST(FashionMnistClasses, FolderNamesSortInLabelOrder) {
@@ -319,7 +308,7 @@ TEST_F(PrepareFashionMnistTest, AnInterruptedRunIsRedone) {
 
 TEST_F(PrepareFashionMnistTest, ImageAndLabelCountsThatDifferNameBothFiles) {
   write_gz(idx_ / "t10k-labels-idx1-ubyte.gz", labels_idx({1, 2, 3}));
-  const std::string message = data_error_message([&] { prepare(); });
+  const std::string message = test::error_message<DataError>([&] { prepare(); });
   EXPECT_NE(message.find((idx_ / "t10k-images-idx3-ubyte.gz").string() + " has 10 images"),
             std::string::npos) << message;
   EXPECT_NE(message.find((idx_ / "t10k-labels-idx1-ubyte.gz").string() + " has 3 labels"),
@@ -329,14 +318,14 @@ TEST_F(PrepareFashionMnistTest, ImageAndLabelCountsThatDifferNameBothFiles) {
 
 TEST_F(PrepareFashionMnistTest, ALabelOutsideTheTenClassesNamesTheFileAndItem) {
   write_gz(idx_ / "train-labels-idx1-ubyte.gz", labels_idx({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0}));
-  const std::string message = data_error_message([&] { prepare(); });
+  const std::string message = test::error_message<DataError>([&] { prepare(); });
   EXPECT_NE(message.find((idx_ / "train-labels-idx1-ubyte.gz").string() + ": label 10 at item 10"),
             std::string::npos) << message;
 }
 
 TEST_F(PrepareFashionMnistTest, AMissingInputNamesTheFolderAndTheFile) {
   fs::remove(idx_ / "train-images-idx3-ubyte.gz");
-  const std::string message = data_error_message([&] { prepare(); });
+  const std::string message = test::error_message<DataError>([&] { prepare(); });
   EXPECT_NE(message.find(idx_.string() + ": neither train-images-idx3-ubyte.gz"), std::string::npos)
       << message;
 }

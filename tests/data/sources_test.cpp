@@ -6,6 +6,7 @@
 
 #include "mmtrain/data/dataset.h"
 #include "mmtrain/errors.h"
+#include "support/error_message.h"
 #include "support/temp_dir.h"
 
 namespace mmtrain {
@@ -17,16 +18,6 @@ std::vector<std::string> kinds_of(const PairDataset& dataset) {
   std::vector<std::string> kinds;
   for (const auto& bad : dataset.bad) kinds.push_back(bad_kind_name(bad.kind));
   return kinds;
-}
-
-template <class Action>
-std::string data_error(Action action) {
-  try {
-    action();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  return "(no DataError)";
 }
 
 TEST(JsonlSource, ReadsImageAndCaptionKeysWithPathsRelativeToTheFile) {
@@ -73,7 +64,7 @@ TEST(JsonlSource, BrokenLinesAreCountedWithTheirLineAndReason) {
 TEST(JsonlSource, ACaptionKeyInNoLineIsAStructuralError) {
   test::TempDir dir;
   const auto path = dir.write("pairs.jsonl", "{\"image\": \"a.jpg\", \"caption\": \"x\"}\n");
-  const auto message = data_error([&] { read_pair_jsonl(path, "image", "text"); });
+  const auto message = test::error_message<DataError>([&] { read_pair_jsonl(path, "image", "text"); });
   EXPECT_NE(message.find(path), std::string::npos) << message;
   EXPECT_NE(message.find("\"text\""), std::string::npos) << message;
 }
@@ -99,7 +90,7 @@ TEST(CocoSource, EveryCaptionOfAnImageIsAPairUnderTheImageRoot) {
 TEST(CocoSource, AFileWithoutAnnotationsIsAStructuralErrorNamingIt) {
   test::TempDir dir;
   const auto path = dir.write("instances.json", R"({"images": []})");
-  const auto message = data_error([&] { read_coco_captions(path); });
+  const auto message = test::error_message<DataError>([&] { read_coco_captions(path); });
   EXPECT_NE(message.find(path), std::string::npos) << message;
   EXPECT_NE(message.find("\"annotations\""), std::string::npos) << message;
 }
@@ -168,7 +159,7 @@ TEST_F(ImageFolderSource, ClassNamesFileOverridesTheFolderNames) {
 
 TEST_F(ImageFolderSource, ClassNamesFileWithTheWrongCountIsAnError) {
   config_.classnames = dir_.write("names.txt", "kitten\n");
-  const auto message = data_error([&] { read_zero_shot_source(config_); });
+  const auto message = test::error_message<DataError>([&] { read_zero_shot_source(config_); });
   EXPECT_NE(message.find("1 class names for 2 sub-folders"), std::string::npos) << message;
 }
 

@@ -10,6 +10,7 @@
 
 #include "mmtrain/errors.h"
 #include "support/tar_writer.h"
+#include "support/error_message.h"
 #include "support/temp_dir.h"
 
 namespace mmtrain {
@@ -87,18 +88,6 @@ Names sorted(Names names) {
   return names;
 }
 
-// Runs `action`, which must throw ConfigError, and returns its message.
-template <typename Action>
-std::string config_error_message(Action action) {
-  try {
-    action();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no ConfigError thrown";
-  return "";
-}
-
 // ---- shard patterns --------------------------------------------------------------------------
 
 TEST(ExpandShardPattern, ZeroPaddedRangeKeepsItsWidth) {
@@ -129,29 +118,29 @@ TEST(ExpandShardPattern, PatternWithoutBracesIsItsOwnName) {
 }
 
 TEST(ExpandShardPattern, UnclosedBraceIsAConfigErrorNamingThePattern) {
-  const std::string message = config_error_message([] { expand_shard_pattern("s/{000..009.tar"); });
+  const std::string message = test::error_message<ConfigError>([] { expand_shard_pattern("s/{000..009.tar"); });
   EXPECT_NE(message.find("s/{000..009.tar"), std::string::npos) << message;
   EXPECT_NE(message.find("unclosed"), std::string::npos) << message;
   EXPECT_NE(message.find("expected"), std::string::npos) << message;
 }
 
 TEST(ExpandShardPattern, DescendingRangeIsAConfigError) {
-  const std::string message = config_error_message([] { expand_shard_pattern("{9..1}.tar"); });
+  const std::string message = test::error_message<ConfigError>([] { expand_shard_pattern("{9..1}.tar"); });
   EXPECT_NE(message.find("descends"), std::string::npos) << message;
 }
 
 TEST(ExpandShardPattern, RangeOfMoreThanTenMillionNamesIsAConfigError) {
   const std::string message =
-      config_error_message([] { expand_shard_pattern("{0..10000000}.tar"); });
+      test::error_message<ConfigError>([] { expand_shard_pattern("{0..10000000}.tar"); });
   EXPECT_NE(message.find("more than 10000000"), std::string::npos) << message;
-  config_error_message([] { expand_shard_pattern("{0..9999}/{0..9999}.tar"); });
+  test::error_message<ConfigError>([] { expand_shard_pattern("{0..9999}/{0..9999}.tar"); });
 }
 
 TEST(ExpandShardPattern, GroupThatIsNeitherListNorRangeIsAConfigError) {
-  config_error_message([] { expand_shard_pattern("{abc}.tar"); });
-  config_error_message([] { expand_shard_pattern("{}.tar"); });
-  config_error_message([] { expand_shard_pattern("a}.tar"); });
-  config_error_message([] { expand_shard_pattern("a.tar::"); });
+  test::error_message<ConfigError>([] { expand_shard_pattern("{abc}.tar"); });
+  test::error_message<ConfigError>([] { expand_shard_pattern("{}.tar"); });
+  test::error_message<ConfigError>([] { expand_shard_pattern("a}.tar"); });
+  test::error_message<ConfigError>([] { expand_shard_pattern("a.tar::"); });
 }
 
 // ---- reading shards --------------------------------------------------------------------------
@@ -368,11 +357,11 @@ TEST(WebDatasetSplit, WorkerOutsideItsRangeIsAConfigError) {
   o.shards = {"a.tar"};
   o.workers = 2;
   o.worker = 2;
-  const std::string message = config_error_message([&] { WebDatasetStream stream(o); });
+  const std::string message = test::error_message<ConfigError>([&] { WebDatasetStream stream(o); });
   EXPECT_NE(message.find("worker 2"), std::string::npos) << message;
   o.worker = 0;
   o.shards.clear();
-  config_error_message([&] { WebDatasetStream stream(o); });
+  test::error_message<ConfigError>([&] { WebDatasetStream stream(o); });
 }
 
 TEST_F(WebDatasetTest, StreamsOfAllReadersTogetherYieldEverySampleOnce) {
