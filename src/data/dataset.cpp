@@ -24,7 +24,7 @@ PairDataset read_pair_csv(const std::string& path, const std::string& image_key,
   const CsvTable table = read_csv(path, separator);
   const int image_col = table.column(image_key);
   std::vector<int> caption_cols;
-  for (const auto& key : split_caption_keys(caption_key)) caption_cols.push_back(table.column(key));
+  for (const auto& key : split_comma_list(caption_key)) caption_cols.push_back(table.column(key));
   if (caption_cols.empty()) throw DataError(path + ": no caption column named (caption_key is empty)");
 
   PairBuilder builder(path, image_root);

@@ -16,7 +16,7 @@ bool is_blank(const std::string& text) {
 
 }  // namespace
 
-std::vector<std::string> split_caption_keys(const std::string& keys) {
+std::vector<std::string> split_comma_list(const std::string& keys) {
   std::vector<std::string> out;
   std::stringstream stream(keys);
   for (std::string key; std::getline(stream, key, ',');) {

@@ -10,8 +10,9 @@
 
 namespace mmtrain {
 
-// "title,alt" -> {"title", "alt"}: caption keys may name several columns or JSON keys.
-std::vector<std::string> split_caption_keys(const std::string& keys);
+// "title,alt" -> {"title", "alt"}, empty items dropped: caption keys naming several columns or
+// JSON keys, WebDataset's image extensions.
+std::vector<std::string> split_comma_list(const std::string& text);
 
 class PairBuilder {
  public:

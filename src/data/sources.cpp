@@ -77,7 +77,7 @@ PairDataset read_pair_jsonl(const std::string& path, const std::string& image_ke
                             const std::string& caption_key, const std::string& image_root) {
   std::ifstream in(path);
   if (!in) throw DataError(path + ": cannot open");
-  const auto caption_keys = split_caption_keys(caption_key);
+  const auto caption_keys = split_comma_list(caption_key);
   PairBuilder builder(path, image_root);
   int64_t number = 0;
   int64_t with_caption_key = 0;

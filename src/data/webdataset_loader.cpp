@@ -4,6 +4,7 @@
 
 #include "mmtrain/data/rng.h"
 #include "mmtrain/errors.h"
+#include "pair_builder.h"
 
 namespace mmtrain {
 
@@ -11,17 +12,6 @@ namespace {
 
 BadKind problem_kind(WdsProblemKind kind) {
   return kind == WdsProblemKind::kUnpaired ? BadKind::kUnpaired : BadKind::kCorrupt;
-}
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t comma = std::min(text.find(',', start), text.size());
-    if (comma > start) out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
 }
 
 }  // namespace
@@ -157,7 +147,7 @@ std::unique_ptr<BatchSource> make_training_source(const Config& config,
   stream.shards = expand_shard_pattern(data.path);
   stream.seed = static_cast<uint64_t>(config.run.seed);
   stream.shuffle_buffer = data.shuffle_buffer;
-  stream.image_exts = split_list(data.image_key == "filepath" ? "jpg,jpeg,png,webp,bmp" : data.image_key);
+  stream.image_exts = split_comma_list(data.image_key == "filepath" ? "jpg,jpeg,png,webp,bmp" : data.image_key);
   stream.caption_ext = data.caption_key == "title" ? "txt" : data.caption_key;
   return std::make_unique<WebDatasetLoader>(stream, std::move(tokenizer), options, data.num_samples / world_size);
 }

@@ -14,6 +14,7 @@
 #include "mmtrain/config/load_config.h"
 #include "mmtrain/data/webdataset_loader.h"
 #include "mmtrain/errors.h"
+#include "mmtrain/io/read_file.h"
 #include "mmtrain/losses/loss.h"
 #include "mmtrain/models/registry.h"
 #include "mmtrain/text/build_tokenizer.h"
@@ -120,7 +121,6 @@ class Trainer {
   void write_bad_sample_counts();
   void write_event(const nlohmann::json& record);
   int collective_stop_signal();
-  void build_tokenizer_once(std::shared_ptr<const Tokenizer> init_tokenizer);
 
   Config config_;
   TrainOptions options_;
@@ -224,14 +224,26 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
   if (checkpoint) {
     check_resumed_config(parse_config(checkpoint->meta().config_yaml, "checkpoint config"), config_);
   }
+  const bool trains_tokenizer = !checkpoint && !init_tokenizer;
   if (checkpoint) {
     tokenizer_ = tokenizer_from_bytes(checkpoint->meta().tokenizer_type, checkpoint->meta().tokenizer_bytes);
-  } else {
-    build_tokenizer_once(std::move(init_tokenizer));
+  } else if (init_tokenizer) {
+    tokenizer_ = std::move(init_tokenizer);
+  } else if (dp_->is_main()) {
+    tokenizer_ = build_tokenizer(config_.tokenizer, tokenizer_training_captions(config_, data_),
+                                 static_cast<uint64_t>(config_.run.seed));
   }
   if (dp_->is_main()) {
     write_text_file(run_dir_.file("tokenizer.model"), tokenizer_->model_bytes());
     write_text_file(run_dir_.file("config.yaml"), config_to_yaml(config_));
+  }
+  // A tokenizer trained from the captions is trained once, on rank 0; the other ranks read its file.
+  if (trains_tokenizer && dp_->is_distributed()) {
+    dp_->barrier();
+    if (!dp_->is_main()) {
+      tokenizer_ = tokenizer_from_bytes(config_.tokenizer.type,
+                                        read_file_bytes(run_dir_.file("tokenizer.model"), "tokenizer"));
+    }
   }
 
   torch::manual_seed(static_cast<uint64_t>(config_.run.seed));
@@ -294,7 +306,9 @@ bool Trainer::step(const Batch& batch) {
                                        gather);
   // Each rank holds the loss of its rows; the one-process loss is their mean.
   last_loss_ = dp_->mean(last_terms_.total.item<double>());
-  for (auto& term : last_terms_.terms) term.second = torch::tensor(dp_->mean(term.second.item<double>()));
+  if (dp_->is_distributed()) {
+    for (auto& term : last_terms_.terms) term.second = torch::tensor(dp_->mean(term.second.item<double>()));
+  }
   if (!std::isfinite(last_loss_)) return skip_step("loss", last_loss_);
   allreduce_seconds_ += dp_->average_gradients();
   const auto optimizer_start = Clock::now();
@@ -413,25 +427,6 @@ int Trainer::collective_stop_signal() {
   const int signal = stop_requested();
   if (!dp_->is_distributed()) return signal;
   return dp_->any(signal != 0) ? (signal != 0 ? signal : SIGTERM) : 0;
-}
-
-// A tokenizer trained from the captions is trained once, on rank 0, and read by the others.
-void Trainer::build_tokenizer_once(std::shared_ptr<const Tokenizer> init_tokenizer) {
-  if (init_tokenizer) {
-    tokenizer_ = std::move(init_tokenizer);
-    return;
-  }
-  if (dp_->is_main()) {
-    tokenizer_ = build_tokenizer(config_.tokenizer, tokenizer_training_captions(config_, data_),
-                                 static_cast<uint64_t>(config_.run.seed));
-    write_text_file(run_dir_.file("tokenizer.model"), tokenizer_->model_bytes());
-  }
-  dp_->barrier();
-  if (!dp_->is_main()) {
-    std::ifstream in(run_dir_.file("tokenizer.model"), std::ios::binary);
-    const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    tokenizer_ = tokenizer_from_bytes(config_.tokenizer.type, bytes);
-  }
 }
 
 CheckpointMeta Trainer::meta() const {

@@ -13,17 +13,13 @@ namespace mmtrain {
 
 namespace {
 
+// The rows read are judged at once and all together: a file that is mostly broken fails before
+// training, with the same message as samples found bad while training.
 void check_read_fraction(const PairDataset& dataset, double max_fraction) {
-  const auto bad = static_cast<int64_t>(dataset.bad.size());
-  const auto rows = bad + static_cast<int64_t>(dataset.samples.size());
-  if (rows == 0 || static_cast<double>(bad) / static_cast<double>(rows) <= max_fraction) return;
-  std::string message = dataset.source + ": " + std::to_string(bad) + " of " + std::to_string(rows) +
-                        " rows cannot be used, more than data.max_bad_fraction " + std::to_string(max_fraction) +
-                        "; first:";
-  for (size_t i = 0; i < dataset.bad.size() && i < 5; ++i) {
-    message += "\n  " + dataset.bad[i].where + ": " + dataset.bad[i].reason;
-  }
-  throw DataError(message);
+  BadSampleLog rows(max_fraction, /*min_seen=*/0, /*log_per_kind=*/0);  // the reader logged them
+  rows.count_seen(static_cast<int64_t>(dataset.bad.size() + dataset.samples.size()));
+  for (const auto& bad : dataset.bad) rows.record(bad);
+  rows.check(dataset.source);
 }
 
 // Every shard missing is a wrong path, refused before training; some missing are skipped (and
