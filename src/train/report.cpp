@@ -1,7 +1,5 @@
 #include "mmtrain/train/report.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "mmtrain/errors.h"
+#include "mmtrain/io/write_file.h"
 #include "svg_chart.h"
 
 namespace mmtrain {
@@ -425,16 +424,7 @@ std::string render_report(const std::string& run_dir) {
 std::string write_report(const std::string& run_dir) {
   const std::string html = render_report(run_dir);
   const fs::path path = fs::path(run_dir) / "report.html";
-  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  out << html;
-  out.close();
-  if (!out) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw std::runtime_error(tmp.string() + ": cannot write");
-  }
-  fs::rename(tmp, path);
+  write_file_atomically(path.string(), html);
   return path.string();
 }
 

@@ -15,6 +15,7 @@
 #include "mmtrain/data/webdataset_loader.h"
 #include "mmtrain/errors.h"
 #include "mmtrain/io/read_file.h"
+#include "mmtrain/io/write_file.h"
 #include "mmtrain/losses/loss.h"
 #include "mmtrain/models/registry.h"
 #include "mmtrain/text/build_tokenizer.h"
@@ -40,17 +41,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// Through a temporary file and rename(2): other ranks may read the file while rank 0 writes it.
-void write_text_file(const std::string& path, const std::string& bytes) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << bytes;
-    if (!out) throw std::runtime_error(temporary + ": cannot write");
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) throw std::runtime_error(path + ": cannot replace");
 }
 
 int64_t count_parameters(torch::nn::Module& module) {
@@ -234,8 +224,8 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
                                  static_cast<uint64_t>(config_.run.seed));
   }
   if (dp_->is_main()) {
-    write_text_file(run_dir_.file("tokenizer.model"), tokenizer_->model_bytes());
-    write_text_file(run_dir_.file("config.yaml"), config_to_yaml(config_));
+    write_file_atomically(run_dir_.file("tokenizer.model"), tokenizer_->model_bytes());
+    write_file_atomically(run_dir_.file("config.yaml"), config_to_yaml(config_));
   }
   // A tokenizer trained from the captions is trained once, on rank 0; the other ranks read its file.
   if (trains_tokenizer && dp_->is_distributed()) {
