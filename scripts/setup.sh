@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config ccache
   libtorch-dev libopencv-dev libsentencepiece-dev libyaml-cpp-dev libspdlog-dev
   libgtest-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev libarchive-dev libjpeg62-turbo-dev libgloo-dev
+  libblas-dev           # cblas.h and the link name; at run time libblas.so.3 is OpenBLAS
   libopenblas0-openmp   # LibTorch otherwise loads the reference BLAS, 20-40x slower
   python3-torch         # reference values for tests (never a dependency of mmtrain itself)
   python3-torchvision python3-pil  # scripts/bench_data.sh: the torchvision pipeline it compares with

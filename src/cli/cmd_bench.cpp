@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include "args.h"
 #include "commands.h"
@@ -56,7 +57,7 @@ void print_split(const StepTiming& t) {
               share(t.optimizer));
 }
 
-int bench_train(Config config, int64_t steps) {
+int bench_train(Config config, int64_t steps, const std::optional<std::string>& trace) {
   ScratchDir scratch;
   config.run.output_dir = scratch.path();
   config.run.name = "bench";
@@ -68,7 +69,10 @@ int bench_train(Config config, int64_t steps) {
   TrainOptions options;
   options.untimed_steps = kUntimedSteps;
   options.save_final_checkpoint = false;
+  std::optional<torch::autograd::profiler::RecordProfile> profile;
+  if (trace) profile.emplace(*trace);
   const StepTiming timing = train(config, options).timing;
+  profile.reset();
   std::printf("%s, batch %lld, %s, %d threads: %lld timed steps after %lld warm-up steps\n",
               config.model.vision.type.c_str(), static_cast<long long>(config.train.batch_size),
               config.train.precision.c_str(), torch::get_num_threads(), static_cast<long long>(timing.steps),
@@ -120,11 +124,12 @@ int run_bench(int argc, char** argv) {
                             : "Times the data pipeline alone (read, decode, augment, tokenise, collate).",
             {{"config", "c", "CONFIG", "YAML config file"},
              {"set", "", "KEY=VALUE", "override a config key, repeatable", true},
-             {"steps", "", "N", what == "train" ? "timed optimizer steps (default 50)" : "batches (default 50)"}});
+             {"steps", "", "N", what == "train" ? "timed optimizer steps (default 50)" : "batches (default 50)"},
+             {"trace", "", "FILE", "train: write the operators' timeline as a Chrome trace (chrome://tracing)"}});
   if (!args.parse(argc - 1, argv + 1)) return 0;
   const Config config = load_config(args.require("config"), args.all("set"));
   const int64_t steps = parse_count("--steps", args.get("steps").value_or("50"));
-  return what == "train" ? bench_train(config, steps) : bench_data(config, steps);
+  return what == "train" ? bench_train(config, steps, args.get("trace")) : bench_data(config, steps);
 }
 
 }  // namespace mmtrain::cli

@@ -3,15 +3,11 @@
 #include <cmath>
 
 #include "mmtrain/models/full_precision.h"
+#include "mmtrain/models/fused_attention.h"
 
 namespace mmtrain {
 
 namespace {
-
-// [B,T,D] -> [B,H,T,Dh]
-torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) {
-  return x.view({x.size(0), x.size(1), heads, x.size(2) / heads}).transpose(1, 2);
-}
 
 // The last position that is not padding, per row: padding follows the end-of-text token. -> [B]
 torch::Tensor end_of_text_index(const Encoded& text) {
@@ -40,14 +36,7 @@ void CrossAttentionImpl::reset_parameters(double in_std, double out_std) {
 
 torch::Tensor CrossAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& context,
                                           const torch::Tensor& attn_mask) {
-  const int64_t head_dim = x.size(2) / heads_;
-  auto q = split_heads(q_proj_(x), heads_) * (1.0 / std::sqrt(static_cast<double>(head_dim)));
-  auto kv = kv_proj_(context).chunk(2, -1);                                  // 2 x [B,Tk,D]
-  auto scores = torch::matmul(q, split_heads(kv[0], heads_).transpose(-2, -1));  // [B,H,Tq,Tk]
-  if (attn_mask.defined()) scores = scores + attn_mask;
-  auto values = split_heads(kv[1], heads_);                                  // [B,H,Tk,Dh]
-  auto context_out = torch::matmul(torch::softmax(scores, -1), values);      // [B,H,Tq,Dh]
-  return out_proj_(context_out.transpose(1, 2).reshape(x.sizes()));
+  return out_proj_(cross_attention(q_proj_(x), kv_proj_(context), attn_mask, heads_));
 }
 
 CrossAttentionBlockImpl::CrossAttentionBlockImpl(const TransformerOptions& options) {

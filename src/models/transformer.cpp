@@ -4,6 +4,7 @@
 
 #include "mmtrain/errors.h"
 #include "mmtrain/models/full_precision.h"
+#include "mmtrain/models/fused_attention.h"
 
 namespace mmtrain {
 
@@ -36,17 +37,8 @@ void SelfAttentionImpl::reset_parameters(double in_std, double out_std) {
 }
 
 torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& attn_mask) {
-  const int64_t batch = x.size(0), length = x.size(1), width = x.size(2);
-  const int64_t head_dim = width / heads_;
-  // [B,T,3D] -> [3,B,H,T,Dh]
-  auto qkv = torch::linear(x, in_proj_weight_, in_proj_bias_)
-                 .view({batch, length, 3, heads_, head_dim})
-                 .permute({2, 0, 3, 1, 4});
-  auto q = qkv[0] * (1.0 / std::sqrt(static_cast<double>(head_dim)));
-  auto scores = torch::matmul(q, qkv[1].transpose(-2, -1));  // [B,H,T,T]
-  if (attn_mask.defined()) scores = scores + attn_mask;
-  auto context = torch::matmul(torch::softmax(scores, -1), qkv[2]);  // [B,H,T,Dh]
-  return out_proj_(context.transpose(1, 2).reshape({batch, length, width}));
+  auto qkv = torch::linear(x, in_proj_weight_, in_proj_bias_);  // [B,T,3D]
+  return out_proj_(self_attention(qkv, attn_mask, heads_));
 }
 
 MlpImpl::MlpImpl(int width, int hidden, Activation act) : act_(act) {

@@ -1,0 +1,229 @@
+#include "mmtrain/models/fused_attention.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <cmath>
+#include <vector>
+
+#include "mmtrain/models/attention_math.h"
+
+namespace mmtrain {
+
+namespace {
+
+namespace am = attention_math;
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+bool fused_kernel_applies(const at::Tensor& x) {
+  return x.device().is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kBFloat16);
+}
+
+// The columns [index*width, (index+1)*width) of a packed [B,T,n*width] tensor.
+at::Tensor packed_part(const at::Tensor& packed, int64_t index, int64_t width) {
+  return packed.narrow(2, index * width, width);
+}
+
+// One [B,T,H*Dh] operand (a view whose last dim is dense) seen head by head.
+struct HeadView {
+  const at::Tensor& x;
+  int64_t head_dim;
+
+  int64_t rows() const { return x.size(1); }
+  int64_t offset(int64_t b, int64_t h) const { return b * x.stride(0) + h * head_dim; }
+
+  void load(int64_t b, int64_t h, float scale, float* dst) const {
+    if (x.scalar_type() == at::kFloat) {
+      am::load_rows(x.data_ptr<float>() + offset(b, h), x.stride(1), rows(), head_dim, scale, dst);
+    } else {
+      am::load_rows(reinterpret_cast<const uint16_t*>(x.data_ptr<at::BFloat16>()) + offset(b, h), x.stride(1), rows(),
+                    head_dim, scale, dst);
+    }
+  }
+
+  void store(int64_t b, int64_t h, const float* src) const {
+    if (x.scalar_type() == at::kFloat) {
+      am::store_rows(src, rows(), head_dim, x.data_ptr<float>() + offset(b, h), x.stride(1));
+    } else {
+      am::store_rows(src, rows(), head_dim, reinterpret_cast<uint16_t*>(x.data_ptr<at::BFloat16>()) + offset(b, h),
+                     x.stride(1));
+    }
+  }
+};
+
+// The additive mask as fp32 broadcast to [B,H,Tq,Tk]; rows of (b, h) or null without a mask.
+struct MaskView {
+  at::Tensor mask;
+
+  MaskView(const at::Tensor& m, int64_t batch, int64_t heads, int64_t tq, int64_t tk) {
+    if (!m.defined()) return;
+    TORCH_CHECK(!m.requires_grad(), "attention: the additive mask gets no gradient, but it requires one");
+    mask = m.to(at::kFloat).expand({batch, heads, tq, tk});
+    if (mask.stride(3) != 1) mask = mask.contiguous();
+  }
+  const float* rows(int64_t b, int64_t h) const {
+    return mask.defined() ? mask.data_ptr<float>() + b * mask.stride(0) + h * mask.stride(1) : nullptr;
+  }
+  int64_t row_stride() const { return mask.defined() ? mask.stride(2) : 0; }
+};
+
+// Function::apply tracks every Tensor argument as a variable and an undefined one breaks it; the
+// mask (constant, often absent) travels wrapped.
+struct MaskArgument {
+  at::Tensor mask;
+};
+
+struct Operands {
+  at::Tensor q, k, v;  // [B,Tq,D], [B,Tk,D], [B,Tk,D], last dim dense
+  int64_t heads;
+
+  int64_t batch() const { return q.size(0); }
+  int64_t head_dim() const { return q.size(2) / heads; }
+  float scale() const { return static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim()))); }
+};
+
+// -> probabilities [B,H,Tq,Tk] fp32; writes out [B,Tq,D]
+at::Tensor fused_forward(const Operands& in, const at::Tensor& mask_in, const at::Tensor& out) {
+  const int64_t tq = in.q.size(1), tk = in.k.size(1), dh = in.head_dim();
+  const MaskView mask(mask_in, in.batch(), in.heads, tq, tk);
+  auto probs = at::empty({in.batch(), in.heads, tq, tk}, in.q.options().dtype(at::kFloat));
+  float* probs_data = probs.data_ptr<float>();
+  const HeadView q{in.q, dh}, k{in.k, dh}, v{in.v, dh}, o{out, dh};
+  at::parallel_for(0, in.batch() * in.heads, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> qb(tq * dh), kb(tk * dh), vb(tk * dh), ob(tq * dh);
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t b = i / in.heads, h = i % in.heads;
+      q.load(b, h, in.scale(), qb.data());
+      k.load(b, h, 1.0f, kb.data());
+      v.load(b, h, 1.0f, vb.data());
+      float* p = probs_data + i * tq * tk;
+      am::gemm(false, true, tq, tk, dh, 1.0f, qb.data(), dh, kb.data(), dh, 0.0f, p, tk);  // scores
+      am::softmax_rows(p, tq, tk, mask.rows(b, h), mask.row_stride());
+      am::gemm(false, false, tq, dh, tk, 1.0f, p, tk, vb.data(), dh, 0.0f, ob.data(), dh);
+      o.store(b, h, ob.data());
+    }
+  });
+  return probs;
+}
+
+// Writes dq, dk, dv (shaped like q, k, v) from the output's gradient [B,Tq,D].
+void fused_backward(const Operands& in, const at::Tensor& probs, const at::Tensor& grad_out, const Operands& grad) {
+  const int64_t tq = in.q.size(1), tk = in.k.size(1), dh = in.head_dim();
+  const float* probs_data = probs.data_ptr<float>();
+  const HeadView q{in.q, dh}, k{in.k, dh}, v{in.v, dh}, go{grad_out, dh};
+  const HeadView dq{grad.q, dh}, dk{grad.k, dh}, dv{grad.v, dh};
+  at::parallel_for(0, in.batch() * in.heads, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> qb(tq * dh), kb(tk * dh), vb(tk * dh), gob(tq * dh);
+    std::vector<float> dqb(tq * dh), dkb(tk * dh), dvb(tk * dh), ds(tq * tk);
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t b = i / in.heads, h = i % in.heads;
+      const float* p = probs_data + i * tq * tk;
+      q.load(b, h, in.scale(), qb.data());
+      k.load(b, h, 1.0f, kb.data());
+      v.load(b, h, 1.0f, vb.data());
+      go.load(b, h, 1.0f, gob.data());
+      am::gemm(true, false, tk, dh, tq, 1.0f, p, tk, gob.data(), dh, 0.0f, dvb.data(), dh);        // P^T dO
+      am::gemm(false, true, tq, tk, dh, 1.0f, gob.data(), dh, vb.data(), dh, 0.0f, ds.data(), tk);  // dO V^T
+      am::softmax_backward_rows(p, ds.data(), tq, tk);
+      am::gemm(false, false, tq, dh, tk, in.scale(), ds.data(), tk, kb.data(), dh, 0.0f, dqb.data(), dh);
+      am::gemm(true, false, tk, dh, tq, 1.0f, ds.data(), tk, qb.data(), dh, 0.0f, dkb.data(), dh);
+      dq.store(b, h, dqb.data());
+      dk.store(b, h, dkb.data());
+      dv.store(b, h, dvb.data());
+    }
+  });
+}
+
+at::Tensor dense_last_dim(const at::Tensor& x) { return x.stride(-1) == 1 ? x : x.contiguous(); }
+
+// The output in q's dtype (bf16 under autocast), batch-major like q.
+at::Tensor output_like(const at::Tensor& q) { return at::empty({q.size(0), q.size(1), q.size(2)}, q.options()); }
+
+struct SelfAttentionFunction : public torch::autograd::Function<SelfAttentionFunction> {
+  static Operands operands(const at::Tensor& qkv, int64_t heads) {
+    const int64_t width = qkv.size(2) / 3;
+    return {packed_part(qkv, 0, width), packed_part(qkv, 1, width), packed_part(qkv, 2, width), heads};
+  }
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& qkv, const MaskArgument& mask, int64_t heads) {
+    const Operands in = operands(qkv, heads);
+    auto out = output_like(in.q);
+    ctx->save_for_backward({qkv, fused_forward(in, mask.mask, out)});
+    ctx->saved_data["heads"] = heads;
+    return out;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const int64_t heads = ctx->saved_data["heads"].toInt();
+    auto grad_qkv = at::empty_like(saved[0]);  // every column is written: q, k and v tile it
+    fused_backward(operands(saved[0], heads), saved[1], dense_last_dim(grads[0]), operands(grad_qkv, heads));
+    return {grad_qkv, at::Tensor(), at::Tensor()};
+  }
+};
+
+struct CrossAttentionFunction : public torch::autograd::Function<CrossAttentionFunction> {
+  static Operands operands(const at::Tensor& q, const at::Tensor& kv, int64_t heads) {
+    const int64_t width = q.size(2);
+    return {q, packed_part(kv, 0, width), packed_part(kv, 1, width), heads};
+  }
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& kv, const MaskArgument& mask,
+                            int64_t heads) {
+    const Operands in = operands(q, kv, heads);
+    auto out = output_like(q);
+    ctx->save_for_backward({q, kv, fused_forward(in, mask.mask, out)});
+    ctx->saved_data["heads"] = heads;
+    return out;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const int64_t heads = ctx->saved_data["heads"].toInt();
+    auto grad_q = at::empty_like(saved[0]), grad_kv = at::empty_like(saved[1]);
+    fused_backward(operands(saved[0], saved[1], heads), saved[2], dense_last_dim(grads[0]),
+                   operands(grad_q, grad_kv, heads));
+    return {grad_q, grad_kv, at::Tensor(), at::Tensor()};
+  }
+};
+
+void check_width(const at::Tensor& x, int64_t parts, int64_t heads, const char* what) {
+  TORCH_CHECK(x.dim() == 3, "attention: ", what, " must be [B,T,D], got ", x.sizes());
+  TORCH_CHECK(x.size(2) % (parts * heads) == 0, "attention: ", what, " width ", x.size(2), " is not ", parts,
+              " x heads (", heads, ") x head size");
+}
+
+}  // namespace
+
+at::Tensor attention_reference(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
+                               int64_t heads) {
+  const int64_t head_dim = q.size(2) / heads;
+  auto split_heads = [&](const at::Tensor& x) {  // [B,T,D] -> [B,H,T,Dh]
+    return x.view({x.size(0), x.size(1), heads, head_dim}).transpose(1, 2);
+  };
+  auto scores = at::matmul(split_heads(q) * (1.0 / std::sqrt(static_cast<double>(head_dim))),
+                           split_heads(k).transpose(-2, -1));  // [B,H,Tq,Tk]
+  if (mask.defined()) scores = scores + mask;
+  auto context = at::matmul(at::softmax(scores, -1), split_heads(v));  // [B,H,Tq,Dh]
+  return context.transpose(1, 2).reshape(q.sizes());
+}
+
+at::Tensor self_attention(const at::Tensor& qkv, const at::Tensor& mask, int64_t heads) {
+  check_width(qkv, 3, heads, "packed q;k;v");
+  if (fused_kernel_applies(qkv)) return SelfAttentionFunction::apply(dense_last_dim(qkv), MaskArgument{mask}, heads);
+  const int64_t width = qkv.size(2) / 3;
+  return attention_reference(packed_part(qkv, 0, width), packed_part(qkv, 1, width), packed_part(qkv, 2, width), mask,
+                             heads);
+}
+
+at::Tensor cross_attention(const at::Tensor& q, const at::Tensor& kv, const at::Tensor& mask, int64_t heads) {
+  check_width(q, 1, heads, "q");
+  check_width(kv, 2, heads, "packed k;v");
+  TORCH_CHECK(kv.size(2) == 2 * q.size(2) && kv.size(0) == q.size(0), "attention: q ", q.sizes(),
+              " and packed k;v ", kv.sizes(), " disagree");
+  if (fused_kernel_applies(q) && kv.scalar_type() == q.scalar_type()) {
+    return CrossAttentionFunction::apply(dense_last_dim(q), dense_last_dim(kv), MaskArgument{mask}, heads);
+  }
+  const int64_t width = q.size(2);
+  return attention_reference(q, packed_part(kv, 0, width), packed_part(kv, 1, width), mask, heads);
+}
+
+}  // namespace mmtrain
