@@ -90,15 +90,22 @@ __attribute__((always_inline)) inline float row_dot(const float* a, const float*
   return sum;
 }
 
-__attribute__((always_inline)) inline float row_sum(const float* s, int64_t cols) {
+// s = e^(s - max) in place, returning the sum: one pass for both.
+__attribute__((always_inline)) inline float exp_shifted_sum(float* s, int64_t cols, float max) {
   float lane[kLanes] = {};
   int64_t j = 0;
   for (; j + kLanes <= cols; j += kLanes) {
-    for (int64_t k = 0; k < kLanes; ++k) lane[k] += s[j + k];
+    for (int64_t k = 0; k < kLanes; ++k) {
+      s[j + k] = exp_kernel(s[j + k] - max);
+      lane[k] += s[j + k];
+    }
   }
   float sum = 0.0f;
   for (int64_t k = 0; k < kLanes; ++k) sum += lane[k];
-  for (; j < cols; ++j) sum += s[j];
+  for (; j < cols; ++j) {
+    s[j] = exp_kernel(s[j] - max);
+    sum += s[j];
+  }
   return sum;
 }
 
@@ -112,9 +119,7 @@ MMTRAIN_VECTOR_CLONES void softmax_row(float* s, int64_t cols, const float* mask
     for (int64_t j = 0; j < cols; ++j) s[j] = 0.0f;
     return;
   }
-#pragma omp simd
-  for (int64_t j = 0; j < cols; ++j) s[j] = exp_kernel(s[j] - max);
-  const float inv = 1.0f / row_sum(s, cols);
+  const float inv = 1.0f / exp_shifted_sum(s, cols, max);
 #pragma omp simd
   for (int64_t j = 0; j < cols; ++j) s[j] *= inv;
 }
@@ -125,14 +130,9 @@ MMTRAIN_VECTOR_CLONES void softmax_backward_row(const float* p, float* dp, int64
   for (int64_t j = 0; j < cols; ++j) dp[j] = p[j] * (dp[j] - dot);
 }
 
-MMTRAIN_VECTOR_CLONES void load_row(const float* src, int64_t cols, float scale, float* dst) {
+MMTRAIN_VECTOR_CLONES void load_row(const uint16_t* src, int64_t cols, float* dst) {
 #pragma omp simd
-  for (int64_t j = 0; j < cols; ++j) dst[j] = src[j] * scale;
-}
-
-MMTRAIN_VECTOR_CLONES void load_row(const uint16_t* src, int64_t cols, float scale, float* dst) {
-#pragma omp simd
-  for (int64_t j = 0; j < cols; ++j) dst[j] = bf16_to_float(src[j]) * scale;
+  for (int64_t j = 0; j < cols; ++j) dst[j] = bf16_to_float(src[j]);
 }
 
 MMTRAIN_VECTOR_CLONES void store_row(const float* src, int64_t cols, uint16_t* dst) {
@@ -159,16 +159,8 @@ void softmax_backward_rows(const float* p, float* dp, int64_t rows, int64_t cols
   for (int64_t r = 0; r < rows; ++r) softmax_backward_row(p + r * cols, dp + r * cols, cols);
 }
 
-void load_rows(const float* src, int64_t row_stride, int64_t rows, int64_t cols, float scale, float* dst) {
-  for (int64_t r = 0; r < rows; ++r) load_row(src + r * row_stride, cols, scale, dst + r * cols);
-}
-
-void load_rows(const uint16_t* src_bf16, int64_t row_stride, int64_t rows, int64_t cols, float scale, float* dst) {
-  for (int64_t r = 0; r < rows; ++r) load_row(src_bf16 + r * row_stride, cols, scale, dst + r * cols);
-}
-
-void store_rows(const float* src, int64_t rows, int64_t cols, float* dst, int64_t row_stride) {
-  for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + r * row_stride, src + r * cols, cols * sizeof(float));
+void load_rows(const uint16_t* src_bf16, int64_t row_stride, int64_t rows, int64_t cols, float* dst) {
+  for (int64_t r = 0; r < rows; ++r) load_row(src_bf16 + r * row_stride, cols, dst + r * cols);
 }
 
 void store_rows(const float* src, int64_t rows, int64_t cols, uint16_t* dst_bf16, int64_t row_stride) {

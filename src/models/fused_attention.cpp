@@ -26,31 +26,44 @@ at::Tensor packed_part(const at::Tensor& packed, int64_t index, int64_t width) {
   return packed.narrow(2, index * width, width);
 }
 
-// One [B,T,H*Dh] operand (a view whose last dim is dense) seen head by head.
-struct HeadView {
-  const at::Tensor& x;
-  int64_t head_dim;
+// A head's rows as the GEMMs see them: a float pointer and its row stride.
+struct Block {
+  float* data;
+  int64_t ld;
+};
 
-  int64_t rows() const { return x.size(1); }
-  int64_t offset(int64_t b, int64_t h) const { return b * x.stride(0) + h * head_dim; }
+// One [B,T,H*Dh] operand (a view whose last dim is dense) seen head by head. Fp32 rows are used
+// where they lie; bf16 rows are widened into the caller's scratch and rounded back on commit.
+class HeadView {
+ public:
+  HeadView(const at::Tensor& x, int64_t head_dim)
+      : bf16_(x.scalar_type() == at::kBFloat16),
+        base_(static_cast<char*>(x.data_ptr())),
+        batch_stride_(x.stride(0)),
+        row_stride_(x.stride(1)),
+        rows_(x.size(1)),
+        head_dim_(head_dim) {}
 
-  void load(int64_t b, int64_t h, float scale, float* dst) const {
-    if (x.scalar_type() == at::kFloat) {
-      am::load_rows(x.data_ptr<float>() + offset(b, h), x.stride(1), rows(), head_dim, scale, dst);
-    } else {
-      am::load_rows(reinterpret_cast<const uint16_t*>(x.data_ptr<at::BFloat16>()) + offset(b, h), x.stride(1), rows(),
-                    head_dim, scale, dst);
-    }
+  Block read(int64_t b, int64_t h, float* scratch) const {
+    if (!bf16_) return {floats() + offset(b, h), row_stride_};
+    am::load_rows(halves() + offset(b, h), row_stride_, rows_, head_dim_, scratch);
+    return {scratch, head_dim_};
+  }
+  Block target(int64_t b, int64_t h, float* scratch) const {
+    return bf16_ ? Block{scratch, head_dim_} : Block{floats() + offset(b, h), row_stride_};
+  }
+  void commit(int64_t b, int64_t h, const Block& block) const {
+    if (bf16_) am::store_rows(block.data, rows_, head_dim_, halves() + offset(b, h), row_stride_);
   }
 
-  void store(int64_t b, int64_t h, const float* src) const {
-    if (x.scalar_type() == at::kFloat) {
-      am::store_rows(src, rows(), head_dim, x.data_ptr<float>() + offset(b, h), x.stride(1));
-    } else {
-      am::store_rows(src, rows(), head_dim, reinterpret_cast<uint16_t*>(x.data_ptr<at::BFloat16>()) + offset(b, h),
-                     x.stride(1));
-    }
-  }
+ private:
+  int64_t offset(int64_t b, int64_t h) const { return b * batch_stride_ + h * head_dim_; }
+  float* floats() const { return reinterpret_cast<float*>(base_); }
+  uint16_t* halves() const { return reinterpret_cast<uint16_t*>(base_); }
+
+  bool bf16_;
+  char* base_;
+  int64_t batch_stride_, row_stride_, rows_, head_dim_;
 };
 
 // The additive mask as fp32 broadcast to [B,H,Tq,Tk]; rows of (b, h) or null without a mask.
@@ -84,25 +97,25 @@ struct Operands {
   float scale() const { return static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim()))); }
 };
 
-// -> probabilities [B,H,Tq,Tk] fp32; writes out [B,Tq,D]
+// -> probabilities [B,H,Tq,Tk] fp32; writes out [B,Tq,D]. The 1/sqrt(Dh) scale rides on the
+// GEMMs' alpha instead of a pass over q.
 at::Tensor fused_forward(const Operands& in, const at::Tensor& mask_in, const at::Tensor& out) {
   const int64_t tq = in.q.size(1), tk = in.k.size(1), dh = in.head_dim();
   const MaskView mask(mask_in, in.batch(), in.heads, tq, tk);
   auto probs = at::empty({in.batch(), in.heads, tq, tk}, in.q.options().dtype(at::kFloat));
   float* probs_data = probs.data_ptr<float>();
-  const HeadView q{in.q, dh}, k{in.k, dh}, v{in.v, dh}, o{out, dh};
+  const HeadView q(in.q, dh), k(in.k, dh), v(in.v, dh), o(out, dh);
   at::parallel_for(0, in.batch() * in.heads, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> qb(tq * dh), kb(tk * dh), vb(tk * dh), ob(tq * dh);
+    std::vector<float> scratch(tq * dh * 2 + tk * dh * 2);
+    float *qs = scratch.data(), *os = qs + tq * dh, *ks = os + tq * dh, *vs = ks + tk * dh;
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / in.heads, h = i % in.heads;
-      q.load(b, h, in.scale(), qb.data());
-      k.load(b, h, 1.0f, kb.data());
-      v.load(b, h, 1.0f, vb.data());
+      const Block qb = q.read(b, h, qs), kb = k.read(b, h, ks), vb = v.read(b, h, vs), ob = o.target(b, h, os);
       float* p = probs_data + i * tq * tk;
-      am::gemm(false, true, tq, tk, dh, 1.0f, qb.data(), dh, kb.data(), dh, 0.0f, p, tk);  // scores
+      am::gemm(false, true, tq, tk, dh, in.scale(), qb.data, qb.ld, kb.data, kb.ld, 0.0f, p, tk);  // scores
       am::softmax_rows(p, tq, tk, mask.rows(b, h), mask.row_stride());
-      am::gemm(false, false, tq, dh, tk, 1.0f, p, tk, vb.data(), dh, 0.0f, ob.data(), dh);
-      o.store(b, h, ob.data());
+      am::gemm(false, false, tq, dh, tk, 1.0f, p, tk, vb.data, vb.ld, 0.0f, ob.data, ob.ld);
+      o.commit(b, h, ob);
     }
   });
   return probs;
@@ -112,31 +125,33 @@ at::Tensor fused_forward(const Operands& in, const at::Tensor& mask_in, const at
 void fused_backward(const Operands& in, const at::Tensor& probs, const at::Tensor& grad_out, const Operands& grad) {
   const int64_t tq = in.q.size(1), tk = in.k.size(1), dh = in.head_dim();
   const float* probs_data = probs.data_ptr<float>();
-  const HeadView q{in.q, dh}, k{in.k, dh}, v{in.v, dh}, go{grad_out, dh};
-  const HeadView dq{grad.q, dh}, dk{grad.k, dh}, dv{grad.v, dh};
+  const HeadView q(in.q, dh), k(in.k, dh), v(in.v, dh), go(grad_out, dh);
+  const HeadView dq(grad.q, dh), dk(grad.k, dh), dv(grad.v, dh);
   at::parallel_for(0, in.batch() * in.heads, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> qb(tq * dh), kb(tk * dh), vb(tk * dh), gob(tq * dh);
-    std::vector<float> dqb(tq * dh), dkb(tk * dh), dvb(tk * dh), ds(tq * tk);
+    std::vector<float> scratch(tq * dh * 3 + tk * dh * 4 + tq * tk);
+    float *qs = scratch.data(), *gs = qs + tq * dh, *dqs = gs + tq * dh, *ks = dqs + tq * dh;
+    float *vs = ks + tk * dh, *dks = vs + tk * dh, *dvs = dks + tk * dh, *ds = dvs + tk * dh;
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / in.heads, h = i % in.heads;
       const float* p = probs_data + i * tq * tk;
-      q.load(b, h, in.scale(), qb.data());
-      k.load(b, h, 1.0f, kb.data());
-      v.load(b, h, 1.0f, vb.data());
-      go.load(b, h, 1.0f, gob.data());
-      am::gemm(true, false, tk, dh, tq, 1.0f, p, tk, gob.data(), dh, 0.0f, dvb.data(), dh);        // P^T dO
-      am::gemm(false, true, tq, tk, dh, 1.0f, gob.data(), dh, vb.data(), dh, 0.0f, ds.data(), tk);  // dO V^T
-      am::softmax_backward_rows(p, ds.data(), tq, tk);
-      am::gemm(false, false, tq, dh, tk, in.scale(), ds.data(), tk, kb.data(), dh, 0.0f, dqb.data(), dh);
-      am::gemm(true, false, tk, dh, tq, 1.0f, ds.data(), tk, qb.data(), dh, 0.0f, dkb.data(), dh);
-      dq.store(b, h, dqb.data());
-      dk.store(b, h, dkb.data());
-      dv.store(b, h, dvb.data());
+      const Block qb = q.read(b, h, qs), kb = k.read(b, h, ks), vb = v.read(b, h, vs), gb = go.read(b, h, gs);
+      const Block dqb = dq.target(b, h, dqs), dkb = dk.target(b, h, dks), dvb = dv.target(b, h, dvs);
+      am::gemm(true, false, tk, dh, tq, 1.0f, p, tk, gb.data, gb.ld, 0.0f, dvb.data, dvb.ld);  // P^T dO
+      am::gemm(false, true, tq, tk, dh, 1.0f, gb.data, gb.ld, vb.data, vb.ld, 0.0f, ds, tk);   // dO V^T
+      am::softmax_backward_rows(p, ds, tq, tk);
+      am::gemm(false, false, tq, dh, tk, in.scale(), ds, tk, kb.data, kb.ld, 0.0f, dqb.data, dqb.ld);
+      am::gemm(true, false, tk, dh, tq, in.scale(), ds, tk, qb.data, qb.ld, 0.0f, dkb.data, dkb.ld);
+      dq.commit(b, h, dqb);
+      dk.commit(b, h, dkb);
+      dv.commit(b, h, dvb);
     }
   });
 }
 
-at::Tensor dense_last_dim(const at::Tensor& x) { return x.stride(-1) == 1 ? x : x.contiguous(); }
+// BLAS wants dense rows and a row stride of at least a row (an expanded gradient has 0).
+at::Tensor gemm_ready(const at::Tensor& x) {
+  return x.stride(2) == 1 && x.stride(1) >= x.size(2) ? x : x.contiguous();
+}
 
 // The output in q's dtype (bf16 under autocast), batch-major like q.
 at::Tensor output_like(const at::Tensor& q) { return at::empty({q.size(0), q.size(1), q.size(2)}, q.options()); }
@@ -157,7 +172,7 @@ struct SelfAttentionFunction : public torch::autograd::Function<SelfAttentionFun
     const auto saved = ctx->get_saved_variables();
     const int64_t heads = ctx->saved_data["heads"].toInt();
     auto grad_qkv = at::empty_like(saved[0]);  // every column is written: q, k and v tile it
-    fused_backward(operands(saved[0], heads), saved[1], dense_last_dim(grads[0]), operands(grad_qkv, heads));
+    fused_backward(operands(saved[0], heads), saved[1], gemm_ready(grads[0]), operands(grad_qkv, heads));
     return {grad_qkv, at::Tensor(), at::Tensor()};
   }
 };
@@ -179,7 +194,7 @@ struct CrossAttentionFunction : public torch::autograd::Function<CrossAttentionF
     const auto saved = ctx->get_saved_variables();
     const int64_t heads = ctx->saved_data["heads"].toInt();
     auto grad_q = at::empty_like(saved[0]), grad_kv = at::empty_like(saved[1]);
-    fused_backward(operands(saved[0], saved[1], heads), saved[2], dense_last_dim(grads[0]),
+    fused_backward(operands(saved[0], saved[1], heads), saved[2], gemm_ready(grads[0]),
                    operands(grad_q, grad_kv, heads));
     return {grad_q, grad_kv, at::Tensor(), at::Tensor()};
   }
@@ -208,7 +223,7 @@ at::Tensor attention_reference(const at::Tensor& q, const at::Tensor& k, const a
 
 at::Tensor self_attention(const at::Tensor& qkv, const at::Tensor& mask, int64_t heads) {
   check_width(qkv, 3, heads, "packed q;k;v");
-  if (fused_kernel_applies(qkv)) return SelfAttentionFunction::apply(dense_last_dim(qkv), MaskArgument{mask}, heads);
+  if (fused_kernel_applies(qkv)) return SelfAttentionFunction::apply(gemm_ready(qkv), MaskArgument{mask}, heads);
   const int64_t width = qkv.size(2) / 3;
   return attention_reference(packed_part(qkv, 0, width), packed_part(qkv, 1, width), packed_part(qkv, 2, width), mask,
                              heads);
@@ -220,7 +235,7 @@ at::Tensor cross_attention(const at::Tensor& q, const at::Tensor& kv, const at::
   TORCH_CHECK(kv.size(2) == 2 * q.size(2) && kv.size(0) == q.size(0), "attention: q ", q.sizes(),
               " and packed k;v ", kv.sizes(), " disagree");
   if (fused_kernel_applies(q) && kv.scalar_type() == q.scalar_type()) {
-    return CrossAttentionFunction::apply(dense_last_dim(q), dense_last_dim(kv), MaskArgument{mask}, heads);
+    return CrossAttentionFunction::apply(gemm_ready(q), gemm_ready(kv), MaskArgument{mask}, heads);
   }
   const int64_t width = q.size(2);
   return attention_reference(q, packed_part(kv, 0, width), packed_part(kv, 1, width), mask, heads);

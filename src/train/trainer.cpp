@@ -282,7 +282,7 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
 bool Trainer::step(const Batch& batch) {
   last_lr_ = learning_rate_at(state_.step, total_steps_, config_.optim);
   set_learning_rate(*optimizer_, last_lr_);
-  optimizer_->zero_grad();
+  clear_gradients(*optimizer_);
   auto images = batch.images.to(device_);
   auto tokens = batch.tokens.to(device_);
   apply_modality_dropout(images, tokens);
@@ -333,7 +333,7 @@ void Trainer::apply_modality_dropout(torch::Tensor& images, torch::Tensor& token
 bool Trainer::skip_step(const char* what, double value) {
   ++skipped_nonfinite_;
   ++nonfinite_in_a_row_;
-  optimizer_->zero_grad();
+  clear_gradients(*optimizer_);
   spdlog::warn("step {}: non-finite {} ({}); step skipped", state_.step + 1, what, value);
   if (nonfinite_in_a_row_ >= config_.train.max_nonfinite_in_a_row) {
     throw std::runtime_error(

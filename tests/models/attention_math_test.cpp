@@ -72,13 +72,6 @@ TEST(AttentionMath, SoftmaxBackwardIsTheJacobianTimesTheGradient) {
   EXPECT_FLOAT_EQ(dp[1], -0.25f);
 }
 
-TEST(AttentionMath, LoadGathersStridedRowsAndScales) {
-  const std::vector<float> src = {1, 2, 9, 3, 4, 9};  // 2 rows of 2, row stride 3
-  std::vector<float> dst(4);
-  load_rows(src.data(), 3, 2, 2, 0.5f, dst.data());
-  EXPECT_EQ(dst, (std::vector<float>{0.5f, 1.0f, 1.5f, 2.0f}));
-}
-
 uint16_t bf16_bits(float f) {
   uint32_t bits;
   std::memcpy(&bits, &f, sizeof bits);
@@ -95,9 +88,16 @@ TEST(AttentionMath, Bf16StoreRoundsHalfwayToEvenAndLoadWidensExactly) {
   EXPECT_EQ(out[1], bf16_bits(1.0f + 1.0f / 64));
   EXPECT_EQ(out[2], bf16_bits(-2.5f));
   std::vector<float> back(4);
-  load_rows(out.data(), 4, 1, 4, 1.0f, back.data());
+  load_rows(out.data(), 4, 1, 4, back.data());
   EXPECT_EQ(back[2], -2.5f);
   EXPECT_TRUE(std::isnan(back[3]));
+}
+
+TEST(AttentionMath, Bf16LoadGathersStridedRows) {
+  const std::vector<uint16_t> src = {bf16_bits(1), bf16_bits(2), 0xFFFF, bf16_bits(3), bf16_bits(-4), 0xFFFF};
+  std::vector<float> dst(4);
+  load_rows(src.data(), 3, 2, 2, dst.data());  // 2 rows of 2, row stride 3: the 0xFFFF are skipped
+  EXPECT_EQ(dst, (std::vector<float>{1, 2, 3, -4}));
 }
 
 TEST(AttentionMath, GemmHonoursRowMajorTransposes) {

@@ -111,6 +111,15 @@ TEST(FusedAttention, NonContiguousOutputGradientIsRead) {
   EXPECT_LT(relative_error(fused.grad_qkv, reference.grad_qkv), 1e-5);
 }
 
+TEST(FusedAttention, AnOutputGradientExpandedOverTimeIsRead) {
+  torch::manual_seed(7);
+  const auto qkv = torch::randn({2, 5, 3 * 8});
+  const auto g = torch::randn({2, 1, 8}).expand({2, 5, 8});  // row stride 0, as from a mean over time
+  const auto fused = run_self(qkv, torch::Tensor(), 2, g, true);
+  const auto reference = run_self(qkv, torch::Tensor(), 2, g, false);
+  EXPECT_LT(relative_error(fused.grad_qkv, reference.grad_qkv), 1e-5);
+}
+
 TEST(FusedAttention, Bf16InputsComputeInFp32AndRoundOnceOnTheWayOut) {
   torch::manual_seed(6);
   const auto qkv = torch::randn({2, 9, 3 * 16}).to(torch::kBFloat16);

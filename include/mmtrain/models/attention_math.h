@@ -21,12 +21,10 @@ void softmax_rows(float* s, int64_t rows, int64_t cols, const float* mask, int64
 // In place on the probabilities' gradient: dp = p * (dp - sum_j p_j dp_j), row by row.
 void softmax_backward_rows(const float* p, float* dp, int64_t rows, int64_t cols);
 
-// Gathers `rows` x `cols` from a strided source into a dense float block, times `scale`.
-// Bf16 values travel as their raw 16 bits.
-void load_rows(const float* src, int64_t row_stride, int64_t rows, int64_t cols, float scale, float* dst);
-void load_rows(const uint16_t* src_bf16, int64_t row_stride, int64_t rows, int64_t cols, float scale, float* dst);
-// Scatters a dense block back, rounding to nearest even for bf16 (NaN stays NaN).
-void store_rows(const float* src, int64_t rows, int64_t cols, float* dst, int64_t row_stride);
+// Bf16 rows (raw 16 bits, `rows` x `cols`, row stride `row_stride`) widened into a dense float
+// block, and a dense float block rounded back to nearest even (NaN stays NaN). Fp32 operands need
+// neither: the GEMMs read and write them where they lie.
+void load_rows(const uint16_t* src_bf16, int64_t row_stride, int64_t rows, int64_t cols, float* dst);
 void store_rows(const float* src, int64_t rows, int64_t cols, uint16_t* dst_bf16, int64_t row_stride);
 
 // Row-major C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C through the BLAS LibTorch uses;

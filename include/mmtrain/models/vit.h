@@ -25,8 +25,10 @@ class VitImpl : public VisionTowerImpl {
   int width() const override { return options_.width; }
 
  private:
+  torch::Tensor patch_embed(const torch::Tensor& images) const;  // [B,3,H,W] -> [B,N,D]
+
   VitOptions options_;
-  torch::nn::Conv2d conv1_{nullptr};
+  torch::nn::Conv2d conv1_{nullptr};  // weight only, [D,3,p,p] as in open_clip's state_dict
   torch::Tensor class_embedding_;       // [D]
   torch::Tensor positional_embedding_;  // [1+N,D]
   torch::nn::LayerNorm ln_pre_{nullptr};

@@ -19,4 +19,10 @@ std::unique_ptr<torch::optim::AdamW> build_optimizer(torch::nn::Module& model, c
 
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
 
+// Drops the gradients instead of zeroing them (PyTorch's zero_grad(set_to_none=True), LibTorch
+// 1.13's C++ zero_grad() only zeroes): the next backward then hands its gradient over instead of
+// adding it to zeros, two passes over every parameter saved. A parameter that gets no gradient
+// in a step is skipped by AdamW, as in PyTorch 2.
+void clear_gradients(torch::optim::Optimizer& optimizer);
+
 }  // namespace mmtrain
