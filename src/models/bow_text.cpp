@@ -1,5 +1,7 @@
 #include "mmtrain/models/bow_text.h"
 
+#include "mmtrain/models/linear.h"
+
 namespace mmtrain {
 
 BowTextImpl::BowTextImpl(const BowTextOptions& options) : options_(options) {
@@ -22,7 +24,7 @@ Encoded BowTextImpl::forward(const torch::Tensor& tokens) {
   auto pad_mask = torch::arange(length, tokens.options()).unsqueeze(0) > eot.unsqueeze(1);  // [B,L]
   auto keep = pad_mask.logical_not().unsqueeze(2).to(x.dtype());  // [B,L,1]
   auto mean = (x * keep).sum(1) / keep.sum(1);                    // [B,D]
-  auto pooled = fc2_(torch::gelu(fc1_(mean)));
+  auto pooled = linear(fc2_, torch::gelu(linear(fc1_, mean)));
   return Encoded{x, pooled, pad_mask};
 }
 

@@ -4,6 +4,8 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 
+#include "mmtrain/models/linear.h"
+
 namespace mmtrain {
 
 namespace {
@@ -39,7 +41,7 @@ ConvNetImpl::ConvNetImpl(const ConvNetOptions& options) : options_(options) {
 
 Encoded ConvNetImpl::forward(const torch::Tensor& images) {
   auto map = features_->forward(images);                 // [B,C,H',W']
-  auto tokens = proj_(map.flatten(2).transpose(1, 2));  // [B,H'W',width]
+  auto tokens = linear(proj_, map.flatten(2).transpose(1, 2));  // [B,H'W',width]
   return Encoded{tokens, tokens.mean(1), {}};
 }
 

@@ -4,6 +4,7 @@
 
 #include "mmtrain/models/full_precision.h"
 #include "mmtrain/models/fused_attention.h"
+#include "mmtrain/models/linear.h"
 
 namespace mmtrain {
 
@@ -36,7 +37,7 @@ void CrossAttentionImpl::reset_parameters(double in_std, double out_std) {
 
 torch::Tensor CrossAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& context,
                                           const torch::Tensor& attn_mask) {
-  return out_proj_(cross_attention(q_proj_(x), kv_proj_(context), attn_mask, heads_));
+  return linear(out_proj_, cross_attention(linear(q_proj_, x), linear(kv_proj_, context), attn_mask, heads_));
 }
 
 CrossAttentionBlockImpl::CrossAttentionBlockImpl(const TransformerOptions& options) {

@@ -5,6 +5,7 @@
 #include <ATen/Dispatch.h>
 
 #include "mmtrain/models/full_precision.h"
+#include "mmtrain/models/linear.h"
 
 namespace mmtrain {
 
@@ -39,12 +40,12 @@ MatchFusionImpl::Projected MatchFusionImpl::project_tokens(const Encoded& image,
   TORCH_CHECK(image.tokens.size(0) == text.tokens.size(0),
               "match pairs image i with text i: batch sizes ", image.tokens.size(0), " and ",
               text.tokens.size(0), " differ");
-  return {image_input_(image.tokens), text_input_(text.tokens)};
+  return {linear(image_input_, image.tokens), linear(text_input_, text.tokens)};
 }
 
 torch::Tensor MatchFusionImpl::score(const torch::Tensor& pooled) {
   FullPrecisionScope fp32;
-  return match_head_(layer_norm_fp32(ln_final_, pooled)).squeeze(-1);  // [B,W] -> [B]
+  return linear(match_head_, layer_norm_fp32(ln_final_, pooled)).squeeze(-1);  // [B,W] -> [B]
 }
 
 }  // namespace mmtrain

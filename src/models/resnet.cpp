@@ -3,6 +3,8 @@
 #include <cmath>
 #include <string>
 
+#include "mmtrain/models/linear.h"
+
 namespace mmtrain {
 
 namespace {
@@ -92,14 +94,14 @@ std::pair<torch::Tensor, torch::Tensor> AttentionPool2dImpl::forward(const torch
   const auto split_heads = [&](const torch::Tensor& t) {  // [B,T,C] -> [B,h,T,C/h]
     return t.view({batch, t.size(1), heads_, channels / heads_}).transpose(1, 2);
   };
-  const auto q = split_heads(q_proj_(tokens.slice(1, 0, 1)));  // [B,h,1,C/h]
-  const auto k = split_heads(k_proj_(tokens));                 // [B,h,1+HW,C/h]
-  const auto v = split_heads(v_proj_(tokens));
+  const auto q = split_heads(linear(q_proj_, tokens.slice(1, 0, 1)));  // [B,h,1,C/h]
+  const auto k = split_heads(linear(k_proj_, tokens));                 // [B,h,1+HW,C/h]
+  const auto v = split_heads(linear(v_proj_, tokens));
   const double scale = 1.0 / std::sqrt(static_cast<double>(channels / heads_));
   const auto weights = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) * scale, -1);
   const auto pooled = torch::matmul(weights, v).transpose(1, 2).reshape({batch, channels});
-  auto per_position = c_proj_(v_proj_(tokens.slice(1, 1)));  // [B,HW,output_dim]
-  return {c_proj_(pooled), per_position};                   // [B,output_dim], [B,HW,output_dim]
+  auto per_position = linear(c_proj_, linear(v_proj_, tokens.slice(1, 1)));  // [B,HW,output_dim]
+  return {linear(c_proj_, pooled), per_position};                   // [B,output_dim], [B,HW,output_dim]
 }
 
 ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {

@@ -5,6 +5,7 @@
 #include "mmtrain/errors.h"
 #include "mmtrain/models/full_precision.h"
 #include "mmtrain/models/fused_attention.h"
+#include "mmtrain/models/linear.h"
 
 namespace mmtrain {
 
@@ -38,7 +39,7 @@ void SelfAttentionImpl::reset_parameters(double in_std, double out_std) {
 
 torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& attn_mask) {
   auto qkv = torch::linear(x, in_proj_weight_, in_proj_bias_);  // [B,T,3D]
-  return out_proj_(self_attention(qkv, attn_mask, heads_));
+  return linear(out_proj_, self_attention(qkv, attn_mask, heads_));
 }
 
 MlpImpl::MlpImpl(int width, int hidden, Activation act) : act_(act) {
@@ -55,7 +56,7 @@ void MlpImpl::reset_parameters(double fc_std, double proj_std) {
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
-  return c_proj_(apply_activation(c_fc_(x), act_));
+  return linear(c_proj_, apply_activation(linear(c_fc_, x), act_));
 }
 
 ResidualBlockImpl::ResidualBlockImpl(const TransformerOptions& options) {
