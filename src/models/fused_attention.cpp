@@ -101,6 +101,7 @@ struct Operands {
 // GEMMs' alpha instead of a pass over q.
 at::Tensor fused_forward(const Operands& in, const at::Tensor& mask_in, const at::Tensor& out) {
   const int64_t tq = in.q.size(1), tk = in.k.size(1), dh = in.head_dim();
+  const float scale = in.scale();
   const MaskView mask(mask_in, in.batch(), in.heads, tq, tk);
   auto probs = at::empty({in.batch(), in.heads, tq, tk}, in.q.options().dtype(at::kFloat));
   float* probs_data = probs.data_ptr<float>();
@@ -112,7 +113,7 @@ at::Tensor fused_forward(const Operands& in, const at::Tensor& mask_in, const at
       const int64_t b = i / in.heads, h = i % in.heads;
       const Block qb = q.read(b, h, qs), kb = k.read(b, h, ks), vb = v.read(b, h, vs), ob = o.target(b, h, os);
       float* p = probs_data + i * tq * tk;
-      am::gemm(false, true, tq, tk, dh, in.scale(), qb.data, qb.ld, kb.data, kb.ld, 0.0f, p, tk);  // scores
+      am::gemm(false, true, tq, tk, dh, scale, qb.data, qb.ld, kb.data, kb.ld, 0.0f, p, tk);  // scores
       am::softmax_rows(p, tq, tk, mask.rows(b, h), mask.row_stride());
       am::gemm(false, false, tq, dh, tk, 1.0f, p, tk, vb.data, vb.ld, 0.0f, ob.data, ob.ld);
       o.commit(b, h, ob);
@@ -124,6 +125,7 @@ at::Tensor fused_forward(const Operands& in, const at::Tensor& mask_in, const at
 // Writes dq, dk, dv (shaped like q, k, v) from the output's gradient [B,Tq,D].
 void fused_backward(const Operands& in, const at::Tensor& probs, const at::Tensor& grad_out, const Operands& grad) {
   const int64_t tq = in.q.size(1), tk = in.k.size(1), dh = in.head_dim();
+  const float scale = in.scale();
   const float* probs_data = probs.data_ptr<float>();
   const HeadView q(in.q, dh), k(in.k, dh), v(in.v, dh), go(grad_out, dh);
   const HeadView dq(grad.q, dh), dk(grad.k, dh), dv(grad.v, dh);
@@ -139,8 +141,8 @@ void fused_backward(const Operands& in, const at::Tensor& probs, const at::Tenso
       am::gemm(true, false, tk, dh, tq, 1.0f, p, tk, gb.data, gb.ld, 0.0f, dvb.data, dvb.ld);  // P^T dO
       am::gemm(false, true, tq, tk, dh, 1.0f, gb.data, gb.ld, vb.data, vb.ld, 0.0f, ds, tk);   // dO V^T
       am::softmax_backward_rows(p, ds, tq, tk);
-      am::gemm(false, false, tq, dh, tk, in.scale(), ds, tk, kb.data, kb.ld, 0.0f, dqb.data, dqb.ld);
-      am::gemm(true, false, tk, dh, tq, in.scale(), ds, tk, qb.data, qb.ld, 0.0f, dkb.data, dkb.ld);
+      am::gemm(false, false, tq, dh, tk, scale, ds, tk, kb.data, kb.ld, 0.0f, dqb.data, dqb.ld);
+      am::gemm(true, false, tk, dh, tq, scale, ds, tk, qb.data, qb.ld, 0.0f, dkb.data, dkb.ld);
       dq.commit(b, h, dqb);
       dk.commit(b, h, dkb);
       dv.commit(b, h, dvb);

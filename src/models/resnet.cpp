@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "mmtrain/models/fused_attention.h"
 #include "mmtrain/models/linear.h"
 
 namespace mmtrain {
@@ -91,15 +92,9 @@ std::pair<torch::Tensor, torch::Tensor> AttentionPool2dImpl::forward(const torch
   auto tokens = x.flatten(2).transpose(1, 2);                          // [B,HW,C]
   tokens = torch::cat({tokens.mean(1, /*keepdim=*/true), tokens}, 1);  // [B,1+HW,C]
   tokens = tokens + positional_embedding_.to(tokens.dtype());
-  const auto split_heads = [&](const torch::Tensor& t) {  // [B,T,C] -> [B,h,T,C/h]
-    return t.view({batch, t.size(1), heads_, channels / heads_}).transpose(1, 2);
-  };
-  const auto q = split_heads(linear(q_proj_, tokens.slice(1, 0, 1)));  // [B,h,1,C/h]
-  const auto k = split_heads(linear(k_proj_, tokens));                 // [B,h,1+HW,C/h]
-  const auto v = split_heads(linear(v_proj_, tokens));
-  const double scale = 1.0 / std::sqrt(static_cast<double>(channels / heads_));
-  const auto weights = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) * scale, -1);
-  const auto pooled = torch::matmul(weights, v).transpose(1, 2).reshape({batch, channels});
+  const auto pooled = attention_reference(linear(q_proj_, tokens.slice(1, 0, 1)), linear(k_proj_, tokens),
+                                          linear(v_proj_, tokens), torch::Tensor(), heads_)
+                          .reshape({batch, channels});  // the mean token's query over all positions
   auto per_position = linear(c_proj_, linear(v_proj_, tokens.slice(1, 1)));  // [B,HW,output_dim]
   return {linear(c_proj_, pooled), per_position};                   // [B,output_dim], [B,HW,output_dim]
 }
