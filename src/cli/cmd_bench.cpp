@@ -129,6 +129,7 @@ int run_bench(int argc, char** argv) {
   if (!args.parse(argc - 1, argv + 1)) return 0;
   const Config config = load_config(args.require("config"), args.all("set"));
   const int64_t steps = parse_count("--steps", args.get("steps").value_or("50"));
+  if (what == "data" && args.get("trace")) throw ConfigError("--trace: only `bench train` records a trace");
   return what == "train" ? bench_train(config, steps, args.get("trace")) : bench_data(config, steps);
 }
 
