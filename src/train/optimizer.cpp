@@ -12,7 +12,7 @@ bool is_decayed(const std::string& name, const torch::Tensor& parameter) {
   return true;
 }
 
-std::unique_ptr<torch::optim::AdamW> build_optimizer(torch::nn::Module& model, const OptimConfig& config) {
+std::unique_ptr<FusedAdamW> build_optimizer(torch::nn::Module& model, const OptimConfig& config) {
   std::vector<torch::Tensor> decayed, exempt;
   for (const auto& item : model.named_parameters()) {
     if (!item.value().requires_grad()) continue;
@@ -28,7 +28,7 @@ std::unique_ptr<torch::optim::AdamW> build_optimizer(torch::nn::Module& model, c
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(decayed, options(config.weight_decay));
   groups.emplace_back(exempt, options(0.0));
-  return std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(config.lr));
+  return std::make_unique<FusedAdamW>(groups, torch::optim::AdamWOptions(config.lr));
 }
 
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {

@@ -1,5 +1,6 @@
 #include "mmtrain/train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cmath>
@@ -121,7 +122,7 @@ class Trainer {
   TrainingData data_;
   std::shared_ptr<const Tokenizer> tokenizer_;
   MultimodalModel model_{nullptr};
-  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::unique_ptr<FusedAdamW> optimizer_;
   std::unique_ptr<BatchSource> loader_;
   std::unique_ptr<MetricsLog> metrics_;
   std::unique_ptr<TensorBoardWriter> tensorboard_;
@@ -303,10 +304,11 @@ bool Trainer::step(const Batch& batch) {
   allreduce_seconds_ += dp_->average_gradients();
   const auto optimizer_start = Clock::now();
   // The total norm is computed either way: a non-finite one means a non-finite gradient.
-  const double max_norm = config_.optim.grad_clip > 0 ? config_.optim.grad_clip : INFINITY;
-  const double norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), max_norm);
+  const double norm = optimizer_->gradient_norm();
   if (!std::isfinite(norm)) return skip_step("gradient norm", norm);
-  optimizer_->step();
+  // PyTorch's clip_grad_norm_ factor, applied inside the step instead of by a pass of its own.
+  const double clip = config_.optim.grad_clip > 0 ? config_.optim.grad_clip / (norm + 1e-6) : 1.0;
+  optimizer_->step_scaled(std::min(clip, 1.0));
   model_->fusion().clamp_parameters();
   optimizer_seconds_ += seconds_since(optimizer_start);
   nonfinite_in_a_row_ = 0;

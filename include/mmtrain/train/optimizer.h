@@ -6,16 +6,16 @@
 #include <string>
 
 #include <torch/nn/module.h>
-#include <torch/optim/adamw.h>
 
 #include "mmtrain/config/config.h"
+#include "mmtrain/train/fused_adamw.h"
 
 namespace mmtrain {
 
 bool is_decayed(const std::string& name, const torch::Tensor& parameter);
 
 // Only parameters that require grad are handed to the optimizer (locked towers are left out).
-std::unique_ptr<torch::optim::AdamW> build_optimizer(torch::nn::Module& model, const OptimConfig& config);
+std::unique_ptr<FusedAdamW> build_optimizer(torch::nn::Module& model, const OptimConfig& config);
 
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
 

@@ -1,0 +1,35 @@
+// AdamW whose step is one pass over all parameters at once. LibTorch's AdamW runs about ten
+// operators per parameter, and most of a CLIP model's parameters (biases, norms, small matrices)
+// are below LibTorch's parallel grain, so the step ran ~1,000 serial operators on one core. Here
+// the elements of every parameter form one range split over LibTorch's threads, and each element
+// takes weight decay, both moments and the update in one visit. The arithmetic, the order of the
+// roundings and the per-parameter state (step, exp_avg, exp_avg_sq) are LibTorch's, so
+// checkpoints written by either load into the other. Other devices, dtypes, amsgrad and
+// non-contiguous tensors go through LibTorch's step.
+#pragma once
+
+#include <torch/optim/adamw.h>
+
+#include <vector>
+
+namespace mmtrain {
+
+class FusedAdamW : public torch::optim::AdamW {
+ public:
+  FusedAdamW(std::vector<torch::optim::OptimizerParamGroup> groups, torch::optim::AdamWOptions defaults);
+
+  // The L2 norm over every gradient the next step will use (PyTorch's clip_grad_norm_ total norm),
+  // accumulated in double in one parallel pass; inf or NaN when a gradient holds one.
+  double gradient_norm();
+
+  // One step with every gradient multiplied by grad_scale first (clipping passes
+  // max_norm / (norm + 1e-6) when that is below 1).
+  void step_scaled(double grad_scale);
+
+  torch::Tensor step(LossClosure closure = nullptr) override;
+
+ private:
+  bool fusable() const;
+};
+
+}  // namespace mmtrain
