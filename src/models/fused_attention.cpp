@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "mmtrain/models/attention_amx.h"
 #include "mmtrain/models/attention_math.h"
 
 namespace mmtrain {
@@ -14,6 +15,7 @@ namespace mmtrain {
 namespace {
 
 namespace am = attention_math;
+namespace amx = attention_amx;
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
@@ -55,6 +57,9 @@ class HeadView {
   void commit(int64_t b, int64_t h, const Block& block) const {
     if (bf16_) am::store_rows(block.data, rows_, head_dim_, halves() + offset(b, h), row_stride_);
   }
+  // A bf16 operand's rows where they lie, for the AMX kernel.
+  amx::Rows rows(int64_t b, int64_t h) const { return {halves() + offset(b, h), row_stride_}; }
+  amx::MutableRows mutable_rows(int64_t b, int64_t h) const { return {halves() + offset(b, h), row_stride_}; }
 
  private:
   int64_t offset(int64_t b, int64_t h) const { return b * batch_stride_ + h * head_dim_; }
@@ -95,7 +100,22 @@ struct Operands {
   int64_t batch() const { return q.size(0); }
   int64_t head_dim() const { return q.size(2) / heads; }
   float scale() const { return static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim()))); }
+  // Bf16 heads go to the AMX tiles where the CPU has them.
+  bool on_tiles() const {
+    return q.scalar_type() == at::kBFloat16 && amx::supports_head_dim(head_dim()) && amx::available();
+  }
+  amx::HeadShape head_shape() const { return {q.size(1), k.size(1), head_dim(), scale()}; }
 };
+
+// f(scratch, i, b, h) for every (batch, head) i = b * heads + h, split over LibTorch's threads;
+// each task makes its own scratch once.
+template <typename MakeScratch, typename F>
+void for_each_head(const Operands& in, MakeScratch make_scratch, F f) {
+  at::parallel_for(0, in.batch() * in.heads, 1, [&](int64_t begin, int64_t end) {
+    auto scratch = make_scratch();
+    for (int64_t i = begin; i < end; ++i) f(scratch, i, i / in.heads, i % in.heads);
+  });
+}
 
 // -> probabilities [B,H,Tq,Tk] fp32; writes out [B,Tq,D]. The 1/sqrt(Dh) scale rides on the
 // GEMMs' alpha instead of a pass over q.
@@ -106,19 +126,26 @@ at::Tensor fused_forward(const Operands& in, const at::Tensor& mask_in, const at
   auto probs = at::empty({in.batch(), in.heads, tq, tk}, in.q.options().dtype(at::kFloat));
   float* probs_data = probs.data_ptr<float>();
   const HeadView q(in.q, dh), k(in.k, dh), v(in.v, dh), o(out, dh);
-  at::parallel_for(0, in.batch() * in.heads, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> scratch(tq * dh * 2 + tk * dh * 2);
-    float *qs = scratch.data(), *os = qs + tq * dh, *ks = os + tq * dh, *vs = ks + tk * dh;
-    for (int64_t i = begin; i < end; ++i) {
-      const int64_t b = i / in.heads, h = i % in.heads;
-      const Block qb = q.read(b, h, qs), kb = k.read(b, h, ks), vb = v.read(b, h, vs), ob = o.target(b, h, os);
-      float* p = probs_data + i * tq * tk;
-      am::gemm(false, true, tq, tk, dh, scale, qb.data, qb.ld, kb.data, kb.ld, 0.0f, p, tk);  // scores
-      am::softmax_rows(p, tq, tk, mask.rows(b, h), mask.row_stride());
-      am::gemm(false, false, tq, dh, tk, 1.0f, p, tk, vb.data, vb.ld, 0.0f, ob.data, ob.ld);
-      o.commit(b, h, ob);
-    }
-  });
+  if (in.on_tiles()) {
+    const amx::HeadShape shape = in.head_shape();
+    for_each_head(in, [&] { return amx::Workspace(shape); },
+                  [&](amx::Workspace& ws, int64_t i, int64_t b, int64_t h) {
+                    amx::forward(shape, q.rows(b, h), k.rows(b, h), v.rows(b, h), mask.rows(b, h),
+                                 mask.row_stride(), probs_data + i * tq * tk, o.mutable_rows(b, h), ws);
+                  });
+    return probs;
+  }
+  for_each_head(in, [&] { return std::vector<float>(tq * dh * 2 + tk * dh * 2); },
+                [&](std::vector<float>& scratch, int64_t i, int64_t b, int64_t h) {
+                  float *qs = scratch.data(), *os = qs + tq * dh, *ks = os + tq * dh, *vs = ks + tk * dh;
+                  const Block qb = q.read(b, h, qs), kb = k.read(b, h, ks), vb = v.read(b, h, vs);
+                  const Block ob = o.target(b, h, os);
+                  float* p = probs_data + i * tq * tk;
+                  am::gemm(false, true, tq, tk, dh, scale, qb.data, qb.ld, kb.data, kb.ld, 0.0f, p, tk);  // scores
+                  am::softmax_rows(p, tq, tk, mask.rows(b, h), mask.row_stride());
+                  am::gemm(false, false, tq, dh, tk, 1.0f, p, tk, vb.data, vb.ld, 0.0f, ob.data, ob.ld);
+                  o.commit(b, h, ob);
+                });
   return probs;
 }
 
@@ -129,25 +156,33 @@ void fused_backward(const Operands& in, const at::Tensor& probs, const at::Tenso
   const float* probs_data = probs.data_ptr<float>();
   const HeadView q(in.q, dh), k(in.k, dh), v(in.v, dh), go(grad_out, dh);
   const HeadView dq(grad.q, dh), dk(grad.k, dh), dv(grad.v, dh);
-  at::parallel_for(0, in.batch() * in.heads, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> scratch(tq * dh * 3 + tk * dh * 4 + tq * tk);
-    float *qs = scratch.data(), *gs = qs + tq * dh, *dqs = gs + tq * dh, *ks = dqs + tq * dh;
-    float *vs = ks + tk * dh, *dks = vs + tk * dh, *dvs = dks + tk * dh, *ds = dvs + tk * dh;
-    for (int64_t i = begin; i < end; ++i) {
-      const int64_t b = i / in.heads, h = i % in.heads;
-      const float* p = probs_data + i * tq * tk;
-      const Block qb = q.read(b, h, qs), kb = k.read(b, h, ks), vb = v.read(b, h, vs), gb = go.read(b, h, gs);
-      const Block dqb = dq.target(b, h, dqs), dkb = dk.target(b, h, dks), dvb = dv.target(b, h, dvs);
-      am::gemm(true, false, tk, dh, tq, 1.0f, p, tk, gb.data, gb.ld, 0.0f, dvb.data, dvb.ld);  // P^T dO
-      am::gemm(false, true, tq, tk, dh, 1.0f, gb.data, gb.ld, vb.data, vb.ld, 0.0f, ds, tk);   // dO V^T
-      am::softmax_backward_rows(p, ds, tq, tk);
-      am::gemm(false, false, tq, dh, tk, scale, ds, tk, kb.data, kb.ld, 0.0f, dqb.data, dqb.ld);
-      am::gemm(true, false, tk, dh, tq, scale, ds, tk, qb.data, qb.ld, 0.0f, dkb.data, dkb.ld);
-      dq.commit(b, h, dqb);
-      dk.commit(b, h, dkb);
-      dv.commit(b, h, dvb);
-    }
-  });
+  if (in.on_tiles() && grad_out.scalar_type() == at::kBFloat16) {
+    const amx::HeadShape shape = in.head_shape();
+    for_each_head(in, [&] { return amx::Workspace(shape); },
+                  [&](amx::Workspace& ws, int64_t i, int64_t b, int64_t h) {
+                    amx::backward(shape, q.rows(b, h), k.rows(b, h), v.rows(b, h), probs_data + i * tq * tk,
+                                  go.rows(b, h), dq.mutable_rows(b, h), dk.mutable_rows(b, h),
+                                  dv.mutable_rows(b, h), ws);
+                  });
+    return;
+  }
+  for_each_head(in, [&] { return std::vector<float>(tq * dh * 3 + tk * dh * 4 + tq * tk); },
+                [&](std::vector<float>& scratch, int64_t i, int64_t b, int64_t h) {
+                  float *qs = scratch.data(), *gs = qs + tq * dh, *dqs = gs + tq * dh, *ks = dqs + tq * dh;
+                  float *vs = ks + tk * dh, *dks = vs + tk * dh, *dvs = dks + tk * dh, *ds = dvs + tk * dh;
+                  const float* p = probs_data + i * tq * tk;
+                  const Block qb = q.read(b, h, qs), kb = k.read(b, h, ks), vb = v.read(b, h, vs);
+                  const Block gb = go.read(b, h, gs);
+                  const Block dqb = dq.target(b, h, dqs), dkb = dk.target(b, h, dks), dvb = dv.target(b, h, dvs);
+                  am::gemm(true, false, tk, dh, tq, 1.0f, p, tk, gb.data, gb.ld, 0.0f, dvb.data, dvb.ld);  // P^T dO
+                  am::gemm(false, true, tq, tk, dh, 1.0f, gb.data, gb.ld, vb.data, vb.ld, 0.0f, ds, tk);   // dO V^T
+                  am::softmax_backward_rows(p, ds, tq, tk);
+                  am::gemm(false, false, tq, dh, tk, scale, ds, tk, kb.data, kb.ld, 0.0f, dqb.data, dqb.ld);
+                  am::gemm(true, false, tk, dh, tq, scale, ds, tk, qb.data, qb.ld, 0.0f, dkb.data, dkb.ld);
+                  dq.commit(b, h, dqb);
+                  dk.commit(b, h, dkb);
+                  dv.commit(b, h, dvb);
+                });
 }
 
 // BLAS wants dense rows and a row stride of at least a row (an expanded gradient has 0).
