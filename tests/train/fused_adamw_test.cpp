@@ -49,49 +49,49 @@ void expect_same_parameters(const Params& a, const Params& b) {
   }
 }
 
-TEST(FusedAdamW, GivesLibTorchsAdamWBitForBitOverSeveralStepsAndBothGroups) {
-  torch::set_num_threads(2);
-  Params fused_params(1), reference_params(1);
+// A FusedAdamW and LibTorch's AdamW side by side over equal parameters and gradients, stepped by
+// fused_step(optimizer, step, params) and reference_step(optimizer, step, params).
+template <typename FusedStep, typename ReferenceStep>
+void expect_same_parameters_after(int seed, int steps, FusedStep fused_step, ReferenceStep reference_step) {
+  Params fused_params(seed), reference_params(seed);
   FusedAdamW fused(fused_params.groups(), torch::optim::AdamWOptions());
   torch::optim::AdamW reference(reference_params.groups(), torch::optim::AdamWOptions());
-  for (int step = 0; step < 4; ++step) {
+  for (int step = 0; step < steps; ++step) {
     fused_params.set_gradients(step);
     reference_params.set_gradients(step);
-    fused.step();
-    reference.step();
+    fused_step(fused, step, fused_params);
+    reference_step(reference, step, reference_params);
   }
   expect_same_parameters(fused_params, reference_params);
+}
+
+void plain_step(torch::optim::Optimizer& optimizer, int, Params&) { optimizer.step(); }
+
+TEST(FusedAdamW, GivesLibTorchsAdamWBitForBitOverSeveralStepsAndBothGroups) {
+  torch::set_num_threads(2);
+  expect_same_parameters_after(1, 4, plain_step, plain_step);
 }
 
 TEST(FusedAdamW, ScaledStepEqualsLibTorchsStepOnScaledGradients) {
-  Params fused_params(2), reference_params(2);
-  FusedAdamW fused(fused_params.groups(), torch::optim::AdamWOptions());
-  torch::optim::AdamW reference(reference_params.groups(), torch::optim::AdamWOptions());
-  for (int step = 0; step < 2; ++step) {
-    fused_params.set_gradients(step);
-    reference_params.set_gradients(step);
-    for (auto& p : reference_params.all()) p.mutable_grad().mul_(0.25);
-    fused.step_scaled(0.25);
-    reference.step();
-  }
-  expect_same_parameters(fused_params, reference_params);
+  expect_same_parameters_after(
+      2, 2, [](FusedAdamW& optimizer, int, Params&) { optimizer.step_scaled(0.25); },
+      [](torch::optim::AdamW& optimizer, int, Params& params) {
+        for (auto& p : params.all()) p.mutable_grad().mul_(0.25);
+        optimizer.step();
+      });
 }
 
 TEST(FusedAdamW, KeepsLibTorchsStateSoEitherStepContinuesTheOther) {
-  Params mixed_params(3), reference_params(3);
-  FusedAdamW mixed(mixed_params.groups(), torch::optim::AdamWOptions());
-  torch::optim::AdamW reference(reference_params.groups(), torch::optim::AdamWOptions());
-  for (int step = 0; step < 3; ++step) {
-    mixed_params.set_gradients(step);
-    reference_params.set_gradients(step);
-    if (step == 1) {
-      mixed.torch::optim::AdamW::step();  // LibTorch's own step on the fused optimizer's state
-    } else {
-      mixed.step();
-    }
-    reference.step();
-  }
-  expect_same_parameters(mixed_params, reference_params);
+  expect_same_parameters_after(
+      3, 3,
+      [](FusedAdamW& optimizer, int step, Params&) {
+        if (step == 1) {
+          optimizer.torch::optim::AdamW::step();  // LibTorch's own step on the fused optimizer's state
+        } else {
+          optimizer.step();
+        }
+      },
+      plain_step);
 }
 
 TEST(FusedAdamW, SkipsAParameterWithoutGradient) {
