@@ -152,6 +152,11 @@ void FusedAdamW::step_scaled(double grad_scale) {
   });
 }
 
+double clip_factor(double norm, double max_norm) {
+  if (max_norm <= 0) return 1.0;
+  return std::min(max_norm / (norm + 1e-6), 1.0);
+}
+
 torch::Tensor FusedAdamW::step(LossClosure closure) {
   if (closure != nullptr) return torch::optim::AdamW::step(closure);
   step_scaled(1.0);

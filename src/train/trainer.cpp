@@ -1,6 +1,5 @@
 #include "mmtrain/train/trainer.h"
 
-#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cmath>
@@ -306,9 +305,8 @@ bool Trainer::step(const Batch& batch) {
   // The total norm is computed either way: a non-finite one means a non-finite gradient.
   const double norm = optimizer_->gradient_norm();
   if (!std::isfinite(norm)) return skip_step("gradient norm", norm);
-  // PyTorch's clip_grad_norm_ factor, applied inside the step instead of by a pass of its own.
-  const double clip = config_.optim.grad_clip > 0 ? config_.optim.grad_clip / (norm + 1e-6) : 1.0;
-  optimizer_->step_scaled(std::min(clip, 1.0));
+  // Clipping rides on the step instead of taking a pass of its own.
+  optimizer_->step_scaled(clip_factor(norm, config_.optim.grad_clip));
   model_->fusion().clamp_parameters();
   optimizer_seconds_ += seconds_since(optimizer_start);
   nonfinite_in_a_row_ = 0;

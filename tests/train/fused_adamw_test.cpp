@@ -94,6 +94,32 @@ TEST(FusedAdamW, KeepsLibTorchsStateSoEitherStepContinuesTheOther) {
       plain_step);
 }
 
+TEST(FusedAdamW, ClippedStepMatchesClipGradNormThenLibTorchsStep) {
+  // The norms are summed in double here and in float by LibTorch, so the factors may differ in
+  // their last bits: equal within 1e-6, not bit for bit.
+  Params fused_params(7), reference_params(7);
+  FusedAdamW fused(fused_params.groups(), torch::optim::AdamWOptions());
+  torch::optim::AdamW reference(reference_params.groups(), torch::optim::AdamWOptions());
+  for (int step = 0; step < 3; ++step) {
+    fused_params.set_gradients(step, 5.0);
+    reference_params.set_gradients(step, 5.0);
+    const double norm = fused.gradient_norm();
+    EXPECT_LT(clip_factor(norm, 1.0), 1.0);
+    fused.step_scaled(clip_factor(norm, 1.0));
+    const double reference_norm = torch::nn::utils::clip_grad_norm_(reference_params.all(), 1.0);
+    EXPECT_NEAR(norm, reference_norm, 1e-5 * reference_norm);
+    reference.step();
+  }
+  const auto x = fused_params.all(), y = reference_params.all();
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_TRUE(torch::allclose(x[i], y[i], 1e-6, 1e-7)) << "parameter " << i;
+}
+
+TEST(FusedAdamW, ClipFactorIsOneWhenTheNormIsWithinTheLimitOrClippingIsOff) {
+  EXPECT_EQ(clip_factor(0.5, 1.0), 1.0);
+  EXPECT_EQ(clip_factor(50.0, 0.0), 1.0);
+  EXPECT_NEAR(clip_factor(4.0, 1.0), 1.0 / (4.0 + 1e-6), 1e-15);
+}
+
 TEST(FusedAdamW, SkipsAParameterWithoutGradient) {
   Params params(4);
   FusedAdamW optimizer(params.groups(), torch::optim::AdamWOptions());

@@ -32,4 +32,8 @@ class FusedAdamW : public torch::optim::AdamW {
   bool fusable() const;
 };
 
+// The factor PyTorch's clip_grad_norm_(max_norm) multiplies the gradients by, given their total
+// norm: max_norm / (norm + 1e-6) where that is below 1, otherwise 1. max_norm <= 0: no clipping.
+double clip_factor(double norm, double max_norm);
+
 }  // namespace mmtrain
