@@ -8,13 +8,13 @@
 #include <algorithm>
 #include <cstring>
 
-
-// The file is built for the baseline: only these functions use AVX-512 and AMX, and only after
-// available() said the CPU and the kernel allow them.
 // GCC 12's AVX-512 intrinsics pass _mm512_undefined_ps() as the merge source, which its own
 // uninitialized-use warnings then flag at every call inlined into a target("avx512f") function.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+// The file is built for the baseline: only these functions use AVX-512 and AMX, and only after
+// available() said the CPU and the kernel allow them.
 #define MMTRAIN_AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512bf16")))
 
 namespace mmtrain::attention_amx {
@@ -66,8 +66,8 @@ struct TileScope {
       config.bytes_per_row[t] = 64;
       config.rows[t] = kTile;
     }
-    // GCC 12's _tile_loadconfig() does not tell the optimiser that it reads the whole struct, and the
-    // row sizes were dropped as dead stores; an asm operand on the struct keeps them.
+    // GCC 12's _tile_loadconfig() does not tell the optimiser that it reads the whole struct, and
+    // the row sizes were dropped as dead stores; an asm operand on the struct keeps them.
     asm volatile("ldtilecfg %0" : : "m"(config));
   }
   MMTRAIN_AMX ~TileScope() { _tile_release(); }
@@ -170,7 +170,9 @@ MMTRAIN_AMX void pack_from_n_rows(Rows src, int64_t n_valid, int64_t k, int64_t 
 
 // Left operand as rows: dst [rows_pad, cols] dense, zero rows past `rows`.
 void copy_rows(Rows src, int64_t rows, int64_t cols, int64_t rows_pad, uint16_t* dst) {
-  for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + r * cols, src.data + r * src.row_stride, cols * sizeof(uint16_t));
+  for (int64_t r = 0; r < rows; ++r) {
+    std::memcpy(dst + r * cols, src.data + r * src.row_stride, cols * sizeof(uint16_t));
+  }
   std::fill(dst + rows * cols, dst + rows_pad * cols, uint16_t{0});
 }
 
@@ -228,7 +230,8 @@ MMTRAIN_AMX void store_columns(const float* c, int64_t ldc, int64_t rows, int64_
                                           _mm512_set1_epi32(static_cast<int>(ldc)));
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t j = 0; j < cols; j += 16) {
-      const __m512 x = _mm512_mul_ps(_mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0xFFFF, down, c + j * ldc + r, 4), factor);
+      const __m512 column = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0xFFFF, down, c + j * ldc + r, 4);
+      const __m512 x = _mm512_mul_ps(column, factor);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst.data + r * dst.row_stride + j), round_to_bf16(x));
     }
   }
@@ -326,8 +329,9 @@ void forward(const HeadShape& shape, Rows q, Rows k, Rows v, const float* mask, 
   pack_from_n_rows(k, tk, dh, tkp, ws.packed.data());  // k^T
   tile_gemm(ws.rows.data(), dh, ws.packed.data(), tqp, tkp, dh, ws.result.data(), tkp);
   for (int64_t i = 0; i < tq; ++i) {
-    softmax_row(ws.result.data() + i * tkp, tk, tkp, shape.scale, mask == nullptr ? nullptr : mask + i * mask_row_stride,
-                probs + i * tk, ws.probs_bf16.data() + i * tkp);
+    const float* mask_row = mask == nullptr ? nullptr : mask + i * mask_row_stride;
+    softmax_row(ws.result.data() + i * tkp, tk, tkp, shape.scale, mask_row, probs + i * tk,
+                ws.probs_bf16.data() + i * tkp);
   }
   std::fill(ws.probs_bf16.begin() + tq * tkp, ws.probs_bf16.end(), uint16_t{0});
   pack_from_k_rows(v, tk, dh, tkp, dh, ws.packed.data());

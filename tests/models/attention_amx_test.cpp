@@ -59,7 +59,10 @@ struct Reference {
         max = std::max(max, probs[i * tk + j]);
       }
       double sum = 0;
-      for (int64_t j = 0; j < tk; ++j) sum += probs[i * tk + j] = std::isinf(max) ? 0.0 : std::exp(probs[i * tk + j] - max);
+      for (int64_t j = 0; j < tk; ++j) {
+        probs[i * tk + j] = std::isinf(max) ? 0.0 : std::exp(probs[i * tk + j] - max);
+        sum += probs[i * tk + j];
+      }
       for (int64_t j = 0; j < tk; ++j) probs[i * tk + j] = sum > 0 ? probs[i * tk + j] / sum : 0.0;
     }
     for (int64_t i = 0; i < tq; ++i) {
@@ -131,7 +134,9 @@ void expect_head_matches_reference(int64_t tq, int64_t tk, int64_t dh, bool caus
   EXPECT_EQ(dk.data[(tk - 1) * dk.stride + dh], 0xFFFF);
 }
 
-TEST(AttentionAmx, ViTSizedHeadMatchesADoublePrecisionReference) { expect_head_matches_reference(65, 65, 32, false, 1); }
+TEST(AttentionAmx, ViTSizedHeadMatchesADoublePrecisionReference) {
+  expect_head_matches_reference(65, 65, 32, false, 1);
+}
 
 TEST(AttentionAmx, CausalTextHeadMatchesTheReference) { expect_head_matches_reference(32, 32, 64, true, 2); }
 
