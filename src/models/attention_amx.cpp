@@ -8,10 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
-// GCC 12's AVX-512 intrinsics pass _mm512_undefined_ps() as the merge source, which its own
-// uninitialized-use warnings then flag at every call inlined into a target("avx512f") function.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "avx512_math.h"
 
 // The file is built for the baseline: only these functions use AVX-512 and AMX, and only after
 // available() said the CPU and the kernel allow them.
@@ -20,6 +17,10 @@
 namespace mmtrain::attention_amx {
 
 namespace {
+
+using avx512_math::exp16;
+using avx512_math::first_lanes;
+using avx512_math::round_to_bf16;
 
 // A tile is 16 rows of 64 bytes: 16 x 32 bf16 as a left operand, 16 pairs-of-rows x 16 columns as
 // a packed right operand, 16 x 16 fp32 as a result.
@@ -30,16 +31,10 @@ constexpr int64_t kPackedTile = kTile * kDepth;
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
 bool cpu_has_amx_bf16() {
-  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
-      !__builtin_cpu_supports("avx512vl")) {
-    return false;  // also false when the OS does not save the AVX-512 state
-  }
+  if (!avx512_math::avx512_bf16_available()) return false;
   unsigned a = 0, b = 0, c = 0, d = 0;
   if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return false;
-  const bool amx_bf16 = (d >> 22 & 1u) != 0, amx_tile = (d >> 24 & 1u) != 0;
-  if (!amx_bf16 || !amx_tile || a < 1) return false;
-  __get_cpuid_count(7, 1, &a, &b, &c, &d);
-  return (a >> 5 & 1u) != 0;  // AVX512-BF16, for the conversions
+  return (d >> 22 & 1u) != 0 && (d >> 24 & 1u) != 0;  // AMX-BF16, AMX-TILE
 }
 
 // Linux (5.16+) hands out the 8 KB tile state only to a process that asks for it.
@@ -105,10 +100,6 @@ MMTRAIN_AMX void tile_gemm(const uint16_t* a, int64_t lda, const uint16_t* packe
       _tile_stored(3, c + (i + kTile) * ldc + j + kTile, c_stride);
     }
   }
-}
-
-MMTRAIN_AMX __mmask16 first_lanes(int64_t count) {
-  return count >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << std::max<int64_t>(count, 0)) - 1);
 }
 
 // 16 bf16 of row r from column n0 (the lanes in `columns`) in the low half; zeros past the last row.
@@ -198,8 +189,6 @@ MMTRAIN_AMX void copy_columns(Rows src, int64_t rows, int64_t cols, int64_t rows
   }
 }
 
-MMTRAIN_AMX __m256i round_to_bf16(__m512 x) { return reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(x)); }
-
 // dst [rows_pad, cols_pad] bf16 (row stride cols_pad) = src [rows, cols] fp32 dense, zero-padded.
 MMTRAIN_AMX void round_padded(const float* src, int64_t rows, int64_t cols, int64_t rows_pad, int64_t cols_pad,
                               uint16_t* dst) {
@@ -235,22 +224,6 @@ MMTRAIN_AMX void store_columns(const float* c, int64_t ldc, int64_t rows, int64_
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst.data + r * dst.row_stride + j), round_to_bf16(x));
     }
   }
-}
-
-// e^x in 16 lanes: x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor polynomial to r^7 (relative
-// error below 2e-7), 2^n by scalef. Exactly 0 below -87.3 (also for -inf); NaN stays NaN.
-MMTRAIN_AMX __m512 exp16(__m512 x) {
-  const __m512 lowest = _mm512_set1_ps(-87.3f);
-  const __m512 c = _mm512_max_ps(lowest, x);  // max() returns its second operand for a NaN
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(c, _mm512_set1_ps(1.44269504f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), c);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 5040);
-  for (const float coefficient : {1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f}) {
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(coefficient));
-  }
-  return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, lowest, _CMP_NLT_UQ), _mm512_scalef_ps(p, n));
 }
 
 // One row of raw scores s (fp32, scratch, at least cols_pad wide): probs = softmax(scale s + mask)

@@ -5,6 +5,7 @@
 #include "mmtrain/errors.h"
 #include "mmtrain/models/full_precision.h"
 #include "mmtrain/models/fused_attention.h"
+#include "mmtrain/models/gelu.h"
 #include "mmtrain/models/linear.h"
 
 namespace mmtrain {
@@ -18,7 +19,7 @@ Activation parse_activation(const std::string& name) {
 torch::Tensor apply_activation(const torch::Tensor& x, Activation act) {
   // OpenAI's original weights were trained with x * sigmoid(1.702 x), not the exact GELU.
   if (act == Activation::QuickGelu) return x * torch::sigmoid(1.702 * x);
-  return torch::gelu(x);
+  return gelu_erf(x);
 }
 
 SelfAttentionImpl::SelfAttentionImpl(int width, int heads) : heads_(heads) {

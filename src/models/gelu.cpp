@@ -1,0 +1,50 @@
+#include "mmtrain/models/gelu.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include "mmtrain/models/gelu_bf16.h"
+
+namespace mmtrain {
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Elements per task.
+constexpr int64_t kGrain = 1 << 15;
+
+const uint16_t* halves(const at::Tensor& x) { return static_cast<const uint16_t*>(x.data_ptr()); }
+uint16_t* mutable_halves(const at::Tensor& x) { return static_cast<uint16_t*>(x.data_ptr()); }
+
+struct GeluBf16Function : public torch::autograd::Function<GeluBf16Function> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x) {
+    auto y = at::empty_like(x);
+    at::parallel_for(0, x.numel(), kGrain, [&](int64_t begin, int64_t end) {
+      gelu_bf16::forward(halves(x) + begin, mutable_halves(y) + begin, end - begin);
+    });
+    ctx->save_for_backward({x});
+    return y;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto x = ctx->get_saved_variables()[0];
+    const auto dy = grads[0].to(at::kBFloat16).contiguous();
+    auto dx = at::empty_like(x);
+    at::parallel_for(0, x.numel(), kGrain, [&](int64_t begin, int64_t end) {
+      gelu_bf16::backward(halves(x) + begin, halves(dy) + begin, mutable_halves(dx) + begin, end - begin);
+    });
+    return {dx};
+  }
+};
+
+}  // namespace
+
+at::Tensor gelu_erf(const at::Tensor& x) {
+  const bool ours = x.device().is_cpu() && x.scalar_type() == at::kBFloat16 && x.is_contiguous() &&
+                    gelu_bf16::available();
+  return ours ? GeluBf16Function::apply(x) : at::gelu(x);
+}
+
+}  // namespace mmtrain
