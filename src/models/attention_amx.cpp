@@ -132,11 +132,14 @@ MMTRAIN_AMX void pack_from_k_rows(Rows src, int64_t k_valid, int64_t n_valid, in
   }
 }
 
-// Lane c holds c * stride bf16 as a byte offset: the rows a gather reads.
-MMTRAIN_AMX __m512i row_offsets(int64_t stride) {
+// Lane c holds c * step: the offsets of the 16 rows a gather reads, in the units of its scale.
+MMTRAIN_AMX __m512i lane_offsets(int64_t step) {
   return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                            _mm512_set1_epi32(static_cast<int>(stride * 2)));
+                            _mm512_set1_epi32(static_cast<int>(step)));
 }
+
+// Byte offsets of 16 consecutive bf16 rows.
+MMTRAIN_AMX __m512i row_offsets(int64_t stride) { return lane_offsets(stride * 2); }
 
 // The 32-bit pairs (row r0 + c, bf16 columns col, col + 1) for c < 16, zero past `rows`.
 MMTRAIN_AMX __m512i gather_pairs(Rows src, int64_t r0, int64_t rows, int64_t col, __m512i offsets) {
@@ -215,8 +218,7 @@ MMTRAIN_AMX void store_rows(const float* c, int64_t ldc, int64_t rows, int64_t c
 // dst rows (bf16) = scale * c^T: c is [cols, >= rows] fp32 (row stride ldc); cols a multiple of 16.
 MMTRAIN_AMX void store_columns(const float* c, int64_t ldc, int64_t rows, int64_t cols, float scale, MutableRows dst) {
   const __m512 factor = _mm512_set1_ps(scale);
-  const __m512i down = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                          _mm512_set1_epi32(static_cast<int>(ldc)));
+  const __m512i down = lane_offsets(ldc);  // floats, gathered with scale 4
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t j = 0; j < cols; j += 16) {
       const __m512 column = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0xFFFF, down, c + j * ldc + r, 4);
