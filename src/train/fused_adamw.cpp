@@ -84,13 +84,18 @@ bool FusedAdamW::fusable() const {
   return true;
 }
 
-double FusedAdamW::gradient_norm() {
+std::vector<torch::Tensor> FusedAdamW::gradients() const {
   std::vector<torch::Tensor> grads;
   for (const auto& group : param_groups_) {
     for (const auto& p : group.params()) {
       if (p.grad().defined()) grads.push_back(p.grad());
     }
   }
+  return grads;
+}
+
+double FusedAdamW::gradient_norm() {
+  const std::vector<torch::Tensor> grads = gradients();
   const bool fused = std::all_of(grads.begin(), grads.end(), plain_cpu_float);
   if (!fused) {
     double sum = 0;
@@ -114,10 +119,8 @@ double FusedAdamW::gradient_norm() {
 void FusedAdamW::step_scaled(double grad_scale) {
   torch::NoGradGuard no_grad;
   if (!fusable()) {
-    for (auto& group : param_groups_) {
-      for (auto& p : group.params()) {
-        if (p.grad().defined() && grad_scale != 1.0) p.mutable_grad().mul_(grad_scale);
-      }
+    if (grad_scale != 1.0) {
+      for (auto& grad : gradients()) grad.mul_(grad_scale);
     }
     torch::optim::AdamW::step();
     return;

@@ -30,6 +30,8 @@ class FusedAdamW : public torch::optim::AdamW {
 
  private:
   bool fusable() const;
+  // The gradients the next step will use: those of parameters that have one.
+  std::vector<torch::Tensor> gradients() const;
 };
 
 // The factor PyTorch's clip_grad_norm_(max_norm) multiplies the gradients by, given their total
