@@ -4,26 +4,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
 
+#include "support/bf16.h"
+
 namespace mmtrain::attention_amx {
 namespace {
 
-uint16_t to_bf16(float x) {  // round half to even
-  uint32_t bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  return static_cast<uint16_t>((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
-}
-
-double from_bf16(uint16_t h) {
-  const uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float x;
-  std::memcpy(&x, &bits, sizeof x);
-  return x;
-}
+using test::from_bf16;
+using test::to_bf16;
 
 // A bf16 matrix of `rows` x `cols` stored with a wider row stride, as a head inside packed q;k;v.
 struct Matrix {

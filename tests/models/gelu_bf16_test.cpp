@@ -3,25 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <vector>
+
+#include "support/bf16.h"
 
 namespace mmtrain::gelu_bf16 {
 namespace {
 
-double from_bf16(uint16_t h) {
-  const uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float x;
-  std::memcpy(&x, &bits, sizeof x);
-  return x;
-}
-
-uint16_t to_bf16(float x) {  // round half to even
-  uint32_t bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  return static_cast<uint16_t>((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
-}
+using test::from_bf16;
+using test::to_bf16;
 
 double phi_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
 double phi_density(double x) { return std::exp(-0.5 * x * x) / std::sqrt(2 * M_PI); }

@@ -1,0 +1,84 @@
+#include "mmtrain/models/layer_norm.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
+#include <c10/core/impl/LocalDispatchKeySet.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <algorithm>
+
+#include "mmtrain/models/full_precision.h"
+#include "mmtrain/models/layer_norm_bf16.h"
+
+namespace mmtrain {
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Rows per task: about 32K elements.
+int64_t grain_rows(int64_t width) { return std::max<int64_t>(1, (int64_t{1} << 15) / width); }
+
+const float* floats(const at::Tensor& t) { return t.data_ptr<float>(); }
+uint16_t* halves(const at::Tensor& t) { return static_cast<uint16_t*>(t.data_ptr()); }
+
+// x [..., W] fp32 -> y [..., W] bf16; saves x, gamma and each row's mean and rstd.
+struct LayerNormBf16Function : public torch::autograd::Function<LayerNormBf16Function> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& gamma,
+                            const at::Tensor& beta, double eps) {
+    const int64_t width = x.size(-1), rows = x.numel() / width;
+    auto y = at::empty(x.sizes(), x.options().dtype(at::kBFloat16));
+    auto mean = at::empty({rows}, x.options()), rstd = at::empty({rows}, x.options());
+    at::parallel_for(0, rows, grain_rows(width), [&](int64_t begin, int64_t end) {
+      layer_norm_bf16::forward(floats(x) + begin * width, floats(gamma), floats(beta), end - begin, width,
+                               static_cast<float>(eps), halves(y) + begin * width,
+                               mean.data_ptr<float>() + begin, rstd.data_ptr<float>() + begin);
+    });
+    ctx->save_for_backward({x, gamma, mean, rstd});
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &x = saved[0], &gamma = saved[1], &mean = saved[2], &rstd = saved[3];
+    const auto dy = grads[0].to(at::kBFloat16).contiguous();
+    const int64_t width = x.size(-1), rows = x.numel() / width;
+    // Each block of rows sums its dgamma and dbeta apart: [blocks, 2, W], added up at the end.
+    const int64_t block = std::max(grain_rows(width), (rows + at::get_num_threads() - 1) / at::get_num_threads());
+    const int64_t blocks = (rows + block - 1) / block;
+    auto dx = at::empty_like(x);
+    auto partial = at::zeros({blocks, 2, width}, x.options());
+    at::parallel_for(0, blocks, 1, [&](int64_t first, int64_t last) {
+      for (int64_t b = first; b < last; ++b) {
+        const int64_t begin = b * block, count = std::min(rows, begin + block) - begin;
+        float* sums = partial.data_ptr<float>() + b * 2 * width;
+        layer_norm_bf16::backward(floats(x) + begin * width, halves(dy) + begin * width, floats(gamma),
+                                  floats(mean) + begin, floats(rstd) + begin, count, width,
+                                  dx.data_ptr<float>() + begin * width, sums, sums + width);
+      }
+    });
+    const auto sums = partial.sum(0);  // [2, W]
+    return {dx, sums[0], sums[1], at::Tensor()};
+  }
+};
+
+bool bf16_autocast_on_cpu() {
+  return at::autocast::is_cpu_enabled() && at::autocast::get_autocast_cpu_dtype() == at::kBFloat16 &&
+         !c10::impl::tls_is_dispatch_key_excluded(c10::DispatchKey::AutocastCPU);
+}
+
+}  // namespace
+
+torch::Tensor layer_norm_for_linear(torch::nn::LayerNorm& norm, const torch::Tensor& x) {
+  const auto& options = norm->options;
+  const bool fused = bf16_autocast_on_cpu() && x.device().is_cpu() && x.scalar_type() == at::kFloat &&
+                     x.is_contiguous() && x.numel() > 0 && options.normalized_shape().size() == 1 &&
+                     options.elementwise_affine() && norm->weight.scalar_type() == at::kFloat &&
+                     layer_norm_bf16::available();
+  if (!fused) return layer_norm_fp32(norm, x);
+  return LayerNormBf16Function::apply(x, norm->weight, norm->bias, options.eps());
+}
+
+}  // namespace mmtrain
