@@ -5,6 +5,7 @@
 #include "mmtrain/models/fused_attention.h"
 #include "mmtrain/models/layer_norm.h"
 #include "mmtrain/models/linear.h"
+#include "mmtrain/models/residual.h"
 
 namespace mmtrain {
 
@@ -63,9 +64,9 @@ torch::Tensor CrossAttentionBlockImpl::forward(const torch::Tensor& x, const tor
                                                const torch::Tensor& text_bias,
                                                const torch::Tensor& image_bias) {
   // Image tokens are not normalised again: they left the tower's final norm and one projection.
-  auto h = x + attn_(layer_norm_for_linear(ln_1_, x), text_bias);
-  h = h + cross_attn_(layer_norm_for_linear(ln_cross_, h), image, image_bias);
-  return h + mlp_(layer_norm_for_linear(ln_2_, h));
+  auto h = add_residual(x, attn_(layer_norm_for_linear(ln_1_, x), text_bias));
+  h = add_residual(h, cross_attn_(layer_norm_for_linear(ln_cross_, h), image, image_bias));
+  return add_residual(h, mlp_(layer_norm_for_linear(ln_2_, h)));
 }
 
 CrossAttentionFusionImpl::CrossAttentionFusionImpl(const MatchFusionOptions& options)

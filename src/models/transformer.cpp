@@ -7,6 +7,7 @@
 #include "mmtrain/models/gelu.h"
 #include "mmtrain/models/layer_norm.h"
 #include "mmtrain/models/linear.h"
+#include "mmtrain/models/residual.h"
 
 namespace mmtrain {
 
@@ -74,8 +75,8 @@ void ResidualBlockImpl::reset_parameters(double attn_std, double proj_std, doubl
 }
 
 torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& attn_mask) {
-  auto h = x + attn_(layer_norm_for_linear(ln_1_, x), attn_mask);
-  return h + mlp_(layer_norm_for_linear(ln_2_, h));
+  auto h = add_residual(x, attn_(layer_norm_for_linear(ln_1_, x), attn_mask));
+  return add_residual(h, mlp_(layer_norm_for_linear(ln_2_, h)));
 }
 
 TransformerImpl::TransformerImpl(const TransformerOptions& options) : options_(options) {

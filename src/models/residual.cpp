@@ -1,0 +1,43 @@
+#include "mmtrain/models/residual.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include "mmtrain/models/residual_bf16.h"
+
+namespace mmtrain {
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Elements per task.
+constexpr int64_t kGrain = 1 << 15;
+
+struct AddBf16BranchFunction : public torch::autograd::Function<AddBf16BranchFunction> {
+  static at::Tensor forward(AutogradContext*, const at::Tensor& x, const at::Tensor& branch) {
+    auto out = at::empty_like(x);
+    const auto* branch_halves = static_cast<const uint16_t*>(branch.data_ptr());
+    at::parallel_for(0, x.numel(), kGrain, [&](int64_t begin, int64_t end) {
+      residual_bf16::add(x.data_ptr<float>() + begin, branch_halves + begin, out.data_ptr<float>() + begin,
+                         end - begin);
+    });
+    return out;
+  }
+  static variable_list backward(AutogradContext*, variable_list grads) {
+    return {grads[0], grads[0].to(at::kBFloat16)};
+  }
+};
+
+}  // namespace
+
+at::Tensor add_residual(const at::Tensor& x, const at::Tensor& branch) {
+  const bool fused = x.device().is_cpu() && x.scalar_type() == at::kFloat && branch.scalar_type() == at::kBFloat16 &&
+                     x.sizes() == branch.sizes() && x.is_contiguous() && branch.is_contiguous() &&
+                     branch.device().is_cpu() && residual_bf16::available();
+  return fused ? AddBf16BranchFunction::apply(x, branch) : x + branch;
+}
+
+}  // namespace mmtrain
