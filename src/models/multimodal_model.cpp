@@ -11,8 +11,13 @@ MultimodalModelImpl::MultimodalModelImpl(std::shared_ptr<VisionTowerImpl> vision
 
 ModelOutput MultimodalModelImpl::forward(const torch::Tensor& images, const torch::Tensor& tokens) {
   ModelOutput out;
-  out.image = vision_->forward(images);
-  out.text = text_->forward(tokens);
+  if (fusion_->uses_tokens()) {
+    out.image = vision_->forward(images);
+    out.text = text_->forward(tokens);
+  } else {
+    out.image.pooled = vision_->forward_pooled(images);
+    out.text.pooled = text_->forward_pooled(tokens);
+  }
   out.image_embeds = fusion_->embed_image(out.image);
   out.text_embeds = fusion_->embed_text(out.text);
   out.logit_scale = fusion_->logit_scale();

@@ -22,20 +22,41 @@ TextTransformerImpl::TextTransformerImpl(const TextTransformerOptions& options) 
   positional_embedding_.normal_(0.0, 0.01);
 }
 
-Encoded TextTransformerImpl::forward(const torch::Tensor& tokens) {
+namespace {
+
+torch::Tensor causal_mask(int64_t length, const torch::Tensor& like) {
+  return torch::full({length, length}, -std::numeric_limits<float>::infinity(), like.options()).triu(1);  // [L,L]
+}
+
+}  // namespace
+
+torch::Tensor TextTransformerImpl::stream_in(const torch::Tensor& tokens) {
   const int64_t length = tokens.size(1);
   TORCH_CHECK(length <= options_.context_length, "text of ", length,
               " tokens exceeds context length ", options_.context_length);
-  auto x = token_embedding_(tokens) + positional_embedding_.slice(0, 0, length);  // [B,L,D]
-  auto causal = torch::full({length, length}, -std::numeric_limits<float>::infinity(),
-                            x.options()).triu(1);  // [L,L]
-  x = layer_norm_fp32(ln_final_, transformer_(x, causal));
-  // Pooled at the end-of-text token; everything after it is padding. Searching for the id (not
-  // for the padding id) keeps CLIP's vocabulary working, where padding id 0 is also "!".
-  auto eot = tokens.eq(options_.eos_id).to(torch::kInt).argmax(1);                  // [B]
+  return token_embedding_(tokens) + positional_embedding_.slice(0, 0, length);  // [B,L,D]
+}
+
+// Pooled at the end-of-text token; everything after it is padding. Searching for the id (not for
+// the padding id) keeps CLIP's vocabulary working, where padding id 0 is also "!".
+torch::Tensor TextTransformerImpl::eot_positions(const torch::Tensor& tokens) const {
+  return tokens.eq(options_.eos_id).to(torch::kInt).argmax(1);  // [B]
+}
+
+Encoded TextTransformerImpl::forward(const torch::Tensor& tokens) {
+  const int64_t length = tokens.size(1);
+  auto x = stream_in(tokens);
+  x = layer_norm_fp32(ln_final_, transformer_(x, causal_mask(length, x)));
+  auto eot = eot_positions(tokens);
   auto pad_mask = torch::arange(length, tokens.options()).unsqueeze(0) > eot.unsqueeze(1);  // [B,L]
   auto pooled = x.index({torch::arange(tokens.size(0), tokens.options()), eot});   // [B,D]
   return Encoded{x, pooled, pad_mask};
+}
+
+torch::Tensor TextTransformerImpl::forward_pooled(const torch::Tensor& tokens) {
+  auto x = stream_in(tokens);
+  const auto eot = eot_positions(tokens).to(torch::kLong);
+  return layer_norm_fp32(ln_final_, transformer_->forward_rows(x, eot, causal_mask(tokens.size(1), x)));  // [B,D]
 }
 
 }  // namespace mmtrain

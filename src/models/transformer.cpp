@@ -44,6 +44,15 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Te
   return linear(out_proj_, self_attention(qkv, attn_mask, heads_));
 }
 
+torch::Tensor SelfAttentionImpl::forward_rows(const torch::Tensor& x, const torch::Tensor& x_rows,
+                                              const torch::Tensor& attn_mask) {
+  const int64_t width = x.size(2);
+  auto q = torch::linear(x_rows, in_proj_weight_.narrow(0, 0, width), in_proj_bias_.narrow(0, 0, width));  // [B,R,D]
+  auto kv = torch::linear(x, in_proj_weight_.narrow(0, width, 2 * width),
+                          in_proj_bias_.narrow(0, width, 2 * width));  // [B,T,2D]
+  return linear(out_proj_, cross_attention(q, kv, attn_mask, heads_));
+}
+
 MlpImpl::MlpImpl(int width, int hidden, Activation act) : act_(act) {
   c_fc_ = register_module("c_fc", torch::nn::Linear(width, hidden));
   c_proj_ = register_module("c_proj", torch::nn::Linear(hidden, width));
@@ -79,6 +88,22 @@ torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x, const torch::Te
   return add_residual(h, mlp_(layer_norm_for_linear(ln_2_, h)));
 }
 
+namespace {
+
+// Row rows[b] of each x[b]: [B,T,D] -> [B,1,D].
+torch::Tensor pick_rows(const torch::Tensor& x, const torch::Tensor& rows) {
+  return x.index({torch::arange(x.size(0), rows.options()), rows}).unsqueeze(1);
+}
+
+}  // namespace
+
+torch::Tensor ResidualBlockImpl::forward_rows(const torch::Tensor& x, const torch::Tensor& rows,
+                                              const torch::Tensor& row_mask) {
+  const auto normed = layer_norm_for_linear(ln_1_, x);  // every row: keys and values
+  auto h = add_residual(pick_rows(x, rows), attn_->forward_rows(normed, pick_rows(normed, rows), row_mask));
+  return add_residual(h, mlp_(layer_norm_for_linear(ln_2_, h)));
+}
+
 TransformerImpl::TransformerImpl(const TransformerOptions& options) : options_(options) {
   resblocks_ = register_module("resblocks", torch::nn::ModuleList());
   for (int i = 0; i < options.layers; ++i) resblocks_->push_back(ResidualBlock(options));
@@ -103,6 +128,19 @@ void TransformerImpl::reset_parameters() {
 torch::Tensor TransformerImpl::forward(torch::Tensor x, const torch::Tensor& attn_mask) {
   for (auto& block : *resblocks_) x = block->as<ResidualBlockImpl>()->forward(x, attn_mask);
   return x;
+}
+
+torch::Tensor TransformerImpl::forward_rows(torch::Tensor x, const torch::Tensor& rows, const torch::Tensor& attn_mask) {
+  const auto blocks = resblocks_->size();
+  if (blocks == 0) return pick_rows(x, rows).squeeze(1);
+  for (size_t i = 0; i + 1 < blocks; ++i) x = resblocks_[i]->as<ResidualBlockImpl>()->forward(x, attn_mask);
+  // A [T,T] mask becomes each picked row's own [1,T]; a key-padding mask [B,1,1,T] holds for any row.
+  TORCH_CHECK(!attn_mask.defined() || attn_mask.dim() == 2 || (attn_mask.dim() == 4 && attn_mask.size(2) == 1),
+              "transformer: forward_rows takes a [T,T] or [B,1,1,T] mask, got ", attn_mask.sizes());
+  const auto row_mask = attn_mask.defined() && attn_mask.dim() == 2
+                            ? attn_mask.index_select(0, rows).view({rows.size(0), 1, 1, attn_mask.size(1)})
+                            : attn_mask;
+  return resblocks_[blocks - 1]->as<ResidualBlockImpl>()->forward_rows(x, rows, row_mask).squeeze(1);
 }
 
 }  // namespace mmtrain

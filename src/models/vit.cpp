@@ -40,14 +40,24 @@ torch::Tensor VitImpl::patch_embed(const torch::Tensor& images) const {
   return torch::linear(patches, conv1_->weight.view({options_.width, channels * p * p}));
 }
 
-Encoded VitImpl::forward(const torch::Tensor& images) {
+torch::Tensor VitImpl::stream_in(const torch::Tensor& images) {
   const int64_t batch = images.size(0);
   auto patches = patch_embed(images);  // [B,N,D]
   auto cls = class_embedding_.to(patches.dtype()).expand({batch, 1, options_.width});
   auto x = torch::cat({cls, patches}, 1) + positional_embedding_.to(patches.dtype());  // [B,1+N,D]
-  x = layer_norm_fp32(ln_post_, transformer_(layer_norm_fp32(ln_pre_, x)));
+  return layer_norm_fp32(ln_pre_, x);
+}
+
+Encoded VitImpl::forward(const torch::Tensor& images) {
+  auto x = layer_norm_fp32(ln_post_, transformer_(stream_in(images)));
   auto pooled = options_.pool == Pooling::Cls ? x.select(1, 0) : x.slice(1, 1).mean(1);  // [B,D]
   return Encoded{x, pooled, {}};
+}
+
+torch::Tensor VitImpl::forward_pooled(const torch::Tensor& images) {
+  if (options_.pool != Pooling::Cls) return forward(images).pooled;
+  const auto cls_rows = torch::zeros({images.size(0)}, torch::TensorOptions(torch::kLong).device(images.device()));
+  return layer_norm_fp32(ln_post_, transformer_->forward_rows(stream_in(images), cls_rows));  // [B,D]
 }
 
 }  // namespace mmtrain

@@ -50,6 +50,47 @@ TEST(TextTransformer, IsCausalSoLaterTokensDoNotChangeEarlierOutputs) {
   EXPECT_FALSE(torch::allclose(out_a.select(1, 3), out_b.select(1, 3)));
 }
 
+// The pooled output and every parameter's gradient of a weighted sum of it, by one of the two paths.
+struct PooledRun {
+  torch::Tensor pooled;
+  std::vector<torch::Tensor> grads;
+};
+
+template <typename Tower, typename Forward>
+PooledRun pooled_run(Tower& tower, Forward forward) {
+  tower->zero_grad();
+  torch::manual_seed(5);
+  auto pooled = forward();
+  (pooled * torch::randn(pooled.sizes())).sum().backward();
+  PooledRun run{pooled.detach(), {}};
+  for (const auto& p : tower->parameters()) run.grads.push_back(p.grad().clone());
+  return run;
+}
+
+void expect_same_run(const PooledRun& pruned, const PooledRun& full) {
+  EXPECT_TRUE(torch::allclose(pruned.pooled, full.pooled, 1e-5, 1e-5));
+  ASSERT_EQ(pruned.grads.size(), full.grads.size());
+  for (size_t i = 0; i < full.grads.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(pruned.grads[i], full.grads[i], 1e-4, 1e-5)) << "parameter " << i;
+  }
+}
+
+// forward_pooled runs the last block for the class token only: the same output and gradients.
+TEST(Vit, ForwardPooledGivesTheClassTokenAndGradientsOfTheFullForward) {
+  Vit vit(VitOptions{32, 8, 48, 2, 4, 4.0, Activation::Gelu, Pooling::Cls});
+  const auto images = torch::randn({3, 3, 32, 32});
+  expect_same_run(pooled_run(vit, [&] { return vit->forward_pooled(images); }),
+                  pooled_run(vit, [&] { return vit->forward(images).pooled; }));
+}
+
+// ... and for the end-of-text token, each sequence's at its own position under the causal mask.
+TEST(TextTransformer, ForwardPooledGivesTheEndOfTextTokenAndGradientsOfTheFullForward) {
+  auto tower = small_text_tower();
+  const auto tokens = torch::tensor({{2, 7, 8, kEos, 0, 0}, {2, 9, kEos, 0, 0, 0}, {2, 4, 5, 6, 7, kEos}}, torch::kLong);
+  expect_same_run(pooled_run(tower, [&] { return tower->forward_pooled(tokens); }),
+                  pooled_run(tower, [&] { return tower->forward(tokens).pooled; }));
+}
+
 ModelConfig small_model_config() {
   ModelConfig config;
   config.embed_dim = 16;

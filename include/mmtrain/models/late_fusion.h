@@ -12,6 +12,7 @@ class LateFusionImpl : public FusionImpl {
   torch::Tensor embed_image(const Encoded& image) override;
   torch::Tensor embed_text(const Encoded& text) override;
   torch::Tensor logit_scale() override;
+  bool uses_tokens() const override { return false; }
   void clamp_parameters() override;
   std::vector<torch::Tensor> image_side_parameters() override { return {image_projection_}; }
   std::vector<torch::Tensor> text_side_parameters() override { return {text_projection_}; }

@@ -21,9 +21,13 @@ class TextTransformerImpl : public TextTowerImpl {
  public:
   explicit TextTransformerImpl(const TextTransformerOptions& options);
   Encoded forward(const torch::Tensor& tokens) override;  // [B,L] -> tokens [B,L,D]
+  torch::Tensor forward_pooled(const torch::Tensor& tokens) override;  // -> [B,D]
   int width() const override { return options_.width; }
 
  private:
+  torch::Tensor stream_in(const torch::Tensor& tokens);  // [B,L] -> [B,L,D] embedded
+  torch::Tensor eot_positions(const torch::Tensor& tokens) const;  // [B,L] -> [B]
+
   TextTransformerOptions options_;
   torch::nn::Embedding token_embedding_{nullptr};
   torch::Tensor positional_embedding_;  // [L,D]

@@ -12,6 +12,9 @@ class VisionTowerImpl : public torch::nn::Module {
  public:
   // images [B,3,H,W] normalised -> tokens [B,T,D], pooled [B,D]
   virtual Encoded forward(const torch::Tensor& images) = 0;
+  // forward(images).pooled alone, which a tower may reach with less work (its last block for
+  // the pooled token only) when nothing needs the other tokens.
+  virtual torch::Tensor forward_pooled(const torch::Tensor& images) { return forward(images).pooled; }
   virtual int width() const = 0;  // D
 };
 
@@ -19,6 +22,8 @@ class TextTowerImpl : public torch::nn::Module {
  public:
   // tokens [B,L] int64 -> tokens [B,L,D], pooled [B,D], pad_mask [B,L]
   virtual Encoded forward(const torch::Tensor& tokens) = 0;
+  // forward(tokens).pooled alone, as for the vision tower.
+  virtual torch::Tensor forward_pooled(const torch::Tensor& tokens) { return forward(tokens).pooled; }
   virtual int width() const = 0;  // D
 };
 

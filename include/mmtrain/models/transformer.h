@@ -36,6 +36,9 @@ class SelfAttentionImpl : public torch::nn::Module {
   SelfAttentionImpl(int width, int heads);
   // x [B,T,D], additive mask [T,T] or [B,1,1,T] (key padding) or undefined -> [B,T,D]
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attn_mask);
+  // Only queries x_rows [B,R,D] (rows taken from x) attend over all of x [B,T,D]; additive mask
+  // broadcastable to [B,H,R,T] or undefined -> [B,R,D]: forward()'s values at those rows.
+  torch::Tensor forward_rows(const torch::Tensor& x, const torch::Tensor& x_rows, const torch::Tensor& attn_mask);
   void reset_parameters(double in_std, double out_std);
 
  private:
@@ -63,6 +66,9 @@ class ResidualBlockImpl : public torch::nn::Module {
  public:
   explicit ResidualBlockImpl(const TransformerOptions& options);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attn_mask);
+  // Row rows[b] of each sequence only: x [B,T,D], rows [B] int64, additive mask for those rows
+  // broadcastable to [B,H,1,T] or undefined -> [B,1,D].
+  torch::Tensor forward_rows(const torch::Tensor& x, const torch::Tensor& rows, const torch::Tensor& row_mask);
   void reset_parameters(double attn_std, double proj_std, double fc_std);
 
  private:
@@ -78,6 +84,10 @@ class TransformerImpl : public torch::nn::Module {
   explicit TransformerImpl(const TransformerOptions& options);
   // x [B,T,D], additive attn_mask [T,T] or undefined -> [B,T,D]
   torch::Tensor forward(torch::Tensor x, const torch::Tensor& attn_mask = {});
+  // forward()'s output at row rows[b] of each sequence b alone, for a tower that pools one token:
+  // the last block computes only those rows (a quarter less work for 4 layers). x [B,T,D],
+  // rows [B] int64, attn_mask [T,T] or [B,1,1,T] (key padding) or undefined -> [B,D]
+  torch::Tensor forward_rows(torch::Tensor x, const torch::Tensor& rows, const torch::Tensor& attn_mask = {});
   // CLIP's initialisation: std scaled by width and depth.
   void reset_parameters();
   const TransformerOptions& options() const { return options_; }

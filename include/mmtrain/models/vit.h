@@ -22,10 +22,12 @@ class VitImpl : public VisionTowerImpl {
  public:
   explicit VitImpl(const VitOptions& options);
   Encoded forward(const torch::Tensor& images) override;  // [B,3,H,W] -> tokens [B,1+N,D]
+  torch::Tensor forward_pooled(const torch::Tensor& images) override;  // -> [B,D]
   int width() const override { return options_.width; }
 
  private:
   torch::Tensor patch_embed(const torch::Tensor& images) const;  // [B,3,H,W] -> [B,N,D]
+  torch::Tensor stream_in(const torch::Tensor& images);  // -> [B,1+N,D] after ln_pre
 
   VitOptions options_;
   torch::nn::Conv2d conv1_{nullptr};  // weight only, [D,3,p,p] as in open_clip's state_dict
