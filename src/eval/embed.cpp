@@ -83,7 +83,7 @@ EncodedSet encode_image_set(EmbedContext& context, std::shared_ptr<const PairDat
   context.model->eval();
   SetCollector collector(keep_encoded);
   while (auto batch = loader.next()) {
-    auto encoded = context.model->vision().forward(batch->images.to(context.device));
+    auto encoded = context.model->encode_vision(batch->images.to(context.device), keep_encoded);
     collector.add(encoded, context.model->fusion().embed_image(encoded));
   }
   return collector.finish();
@@ -102,7 +102,7 @@ EncodedSet encode_text_set(EmbedContext& context, const std::vector<std::string>
       tokenize_into(*context.tokenizer, texts[begin + i], context.context_length,
                     tokens.data_ptr<int64_t>() + i * context.context_length);
     }
-    auto encoded = context.model->text().forward(tokens.to(context.device));
+    auto encoded = context.model->encode_text(tokens.to(context.device), keep_encoded);
     collector.add(encoded, context.model->fusion().embed_text(encoded));
   }
   return collector.finish();

@@ -11,13 +11,8 @@ MultimodalModelImpl::MultimodalModelImpl(std::shared_ptr<VisionTowerImpl> vision
 
 ModelOutput MultimodalModelImpl::forward(const torch::Tensor& images, const torch::Tensor& tokens) {
   ModelOutput out;
-  if (fusion_->uses_tokens()) {
-    out.image = vision_->forward(images);
-    out.text = text_->forward(tokens);
-  } else {
-    out.image.pooled = vision_->forward_pooled(images);
-    out.text.pooled = text_->forward_pooled(tokens);
-  }
+  out.image = encode_vision(images);
+  out.text = encode_text(tokens);
   out.image_embeds = fusion_->embed_image(out.image);
   out.text_embeds = fusion_->embed_text(out.text);
   out.logit_scale = fusion_->logit_scale();
@@ -41,11 +36,28 @@ void MultimodalModelImpl::lock_text() {
 }
 
 torch::Tensor MultimodalModelImpl::encode_images(const torch::Tensor& images) {
-  return fusion_->embed_image(vision_->forward(images));
+  return fusion_->embed_image(encode_vision(images));
 }
 
 torch::Tensor MultimodalModelImpl::encode_texts(const torch::Tensor& tokens) {
-  return fusion_->embed_text(text_->forward(tokens));
+  return fusion_->embed_text(encode_text(tokens));
+}
+
+namespace {
+
+template <typename Tower>
+Encoded encode_with(Tower& tower, const torch::Tensor& input, bool all_tokens) {
+  return all_tokens ? tower.forward(input) : Encoded{{}, tower.forward_pooled(input), {}};
+}
+
+}  // namespace
+
+Encoded MultimodalModelImpl::encode_vision(const torch::Tensor& images, bool all_tokens) {
+  return encode_with(*vision_, images, all_tokens || fusion_->uses_tokens());
+}
+
+Encoded MultimodalModelImpl::encode_text(const torch::Tensor& tokens, bool all_tokens) {
+  return encode_with(*text_, tokens, all_tokens || fusion_->uses_tokens());
 }
 
 }  // namespace mmtrain

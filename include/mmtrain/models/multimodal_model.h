@@ -25,6 +25,10 @@ class MultimodalModelImpl : public torch::nn::Module {
   ModelOutput forward(const torch::Tensor& images, const torch::Tensor& tokens);
   torch::Tensor encode_images(const torch::Tensor& images);  // -> [B,E] L2-normalised
   torch::Tensor encode_texts(const torch::Tensor& tokens);   // -> [B,E] L2-normalised
+  // A tower's output: all of Encoded when `all_tokens` or when the fusion reads tokens, else the
+  // pooled summary alone (forward_pooled: a lighter last block).
+  Encoded encode_vision(const torch::Tensor& images, bool all_tokens = false);
+  Encoded encode_text(const torch::Tensor& tokens, bool all_tokens = false);
 
   // Freezes a tower and its side of the fusion (requires_grad false): LiT-style fine-tuning.
   void lock_vision();
