@@ -21,10 +21,10 @@ class FusionImpl : public torch::nn::Module {
  public:
   virtual torch::Tensor embed_image(const Encoded& image) = 0;  // -> [B,E] L2-normalised
   virtual torch::Tensor embed_text(const Encoded& text) = 0;    // -> [B,E] L2-normalised
-  virtual torch::Tensor logit_scale() = 0;
+  virtual torch::Tensor logit_scale() = 0;  // scalar multiplier in use (e.g. 14.3, not its log)
   // False when embed_image and embed_text read only Encoded::pooled: the towers may then give
   // nothing else (forward_pooled).
-  virtual bool uses_tokens() const { return true; }  // scalar multiplier in use (e.g. 14.3, not its log)
+  virtual bool uses_tokens() const { return true; }
   // Match logits of aligned pairs: image i with text i -> [B]. Only fused types have one.
   virtual bool has_match() const { return false; }
   virtual torch::Tensor match(const Encoded& image, const Encoded& text);

@@ -85,7 +85,8 @@ class TransformerImpl : public torch::nn::Module {
   // x [B,T,D], additive attn_mask [T,T] or undefined -> [B,T,D]
   torch::Tensor forward(torch::Tensor x, const torch::Tensor& attn_mask = {});
   // forward()'s output at row rows[b] of each sequence b alone, for a tower that pools one token:
-  // the last block computes only those rows (a quarter less work for 4 layers). x [B,T,D],
+  // the last block normalises every row and projects its keys and values, and does the rest
+  // (queries, attention, output projection, MLP) for those rows alone. x [B,T,D],
   // rows [B] int64, attn_mask [T,T] or [B,1,1,T] (key padding) or undefined -> [B,D]
   torch::Tensor forward_rows(torch::Tensor x, const torch::Tensor& rows, const torch::Tensor& attn_mask = {});
   // CLIP's initialisation: std scaled by width and depth.
