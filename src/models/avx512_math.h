@@ -1,6 +1,7 @@
-// AVX-512 pieces shared by the bf16 CPU kernels (attention_amx.cpp, gelu_bf16.cpp). Internal to
-// src/: every function carries the target attribute, so a file that includes this header may be
-// built for the baseline and call them only after checking the CPU (avx512_bf16_available()).
+// AVX-512 pieces shared by the bf16 CPU kernels (attention_amx.cpp, gelu_bf16.cpp,
+// layer_norm_bf16.cpp, residual_bf16.cpp). Internal to src/: every function carries the target
+// attribute, so a file that includes this header may be built for the baseline and call them only
+// after checking the CPU (avx512_bf16_available()).
 #pragma once
 
 #include <immintrin.h>

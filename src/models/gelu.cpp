@@ -6,6 +6,8 @@
 
 #include "mmtrain/models/gelu_bf16.h"
 
+#include "bf16_tensor.h"
+
 namespace mmtrain {
 
 namespace {
@@ -13,17 +15,11 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Elements per task.
-constexpr int64_t kGrain = 1 << 15;
-
-const uint16_t* halves(const at::Tensor& x) { return static_cast<const uint16_t*>(x.data_ptr()); }
-uint16_t* mutable_halves(const at::Tensor& x) { return static_cast<uint16_t*>(x.data_ptr()); }
-
 struct GeluBf16Function : public torch::autograd::Function<GeluBf16Function> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x) {
     auto y = at::empty_like(x);
-    at::parallel_for(0, x.numel(), kGrain, [&](int64_t begin, int64_t end) {
-      gelu_bf16::forward(halves(x) + begin, mutable_halves(y) + begin, end - begin);
+    at::parallel_for(0, x.numel(), kElementsPerTask, [&](int64_t begin, int64_t end) {
+      gelu_bf16::forward(bf16_data(x) + begin, mutable_bf16_data(y) + begin, end - begin);
     });
     ctx->save_for_backward({x});
     return y;
@@ -32,8 +28,8 @@ struct GeluBf16Function : public torch::autograd::Function<GeluBf16Function> {
     const auto x = ctx->get_saved_variables()[0];
     const auto dy = grads[0].to(at::kBFloat16).contiguous();
     auto dx = at::empty_like(x);
-    at::parallel_for(0, x.numel(), kGrain, [&](int64_t begin, int64_t end) {
-      gelu_bf16::backward(halves(x) + begin, halves(dy) + begin, mutable_halves(dx) + begin, end - begin);
+    at::parallel_for(0, x.numel(), kElementsPerTask, [&](int64_t begin, int64_t end) {
+      gelu_bf16::backward(bf16_data(x) + begin, bf16_data(dy) + begin, mutable_bf16_data(dx) + begin, end - begin);
     });
     return {dx};
   }

@@ -11,6 +11,8 @@
 #include "mmtrain/models/full_precision.h"
 #include "mmtrain/models/layer_norm_bf16.h"
 
+#include "bf16_tensor.h"
+
 namespace mmtrain {
 
 namespace {
@@ -18,11 +20,9 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Rows per task: about 32K elements.
-int64_t grain_rows(int64_t width) { return std::max<int64_t>(1, (int64_t{1} << 15) / width); }
+int64_t grain_rows(int64_t width) { return std::max<int64_t>(1, kElementsPerTask / width); }
 
 const float* floats(const at::Tensor& t) { return t.data_ptr<float>(); }
-uint16_t* halves(const at::Tensor& t) { return static_cast<uint16_t*>(t.data_ptr()); }
 
 // x [..., W] fp32 -> y [..., W] bf16; saves x, gamma and each row's mean and rstd.
 struct LayerNormBf16Function : public torch::autograd::Function<LayerNormBf16Function> {
@@ -33,7 +33,7 @@ struct LayerNormBf16Function : public torch::autograd::Function<LayerNormBf16Fun
     auto mean = at::empty({rows}, x.options()), rstd = at::empty({rows}, x.options());
     at::parallel_for(0, rows, grain_rows(width), [&](int64_t begin, int64_t end) {
       layer_norm_bf16::forward(floats(x) + begin * width, floats(gamma), floats(beta), end - begin, width,
-                               static_cast<float>(eps), halves(y) + begin * width,
+                               static_cast<float>(eps), mutable_bf16_data(y) + begin * width,
                                mean.data_ptr<float>() + begin, rstd.data_ptr<float>() + begin);
     });
     ctx->save_for_backward({x, gamma, mean, rstd});
@@ -54,7 +54,7 @@ struct LayerNormBf16Function : public torch::autograd::Function<LayerNormBf16Fun
       for (int64_t b = first; b < last; ++b) {
         const int64_t begin = b * block, count = std::min(rows, begin + block) - begin;
         float* sums = partial.data_ptr<float>() + b * 2 * width;
-        layer_norm_bf16::backward(floats(x) + begin * width, halves(dy) + begin * width, floats(gamma),
+        layer_norm_bf16::backward(floats(x) + begin * width, bf16_data(dy) + begin * width, floats(gamma),
                                   floats(mean) + begin, floats(rstd) + begin, count, width,
                                   dx.data_ptr<float>() + begin * width, sums, sums + width);
       }

@@ -6,6 +6,8 @@
 
 #include "mmtrain/models/residual_bf16.h"
 
+#include "bf16_tensor.h"
+
 namespace mmtrain {
 
 namespace {
@@ -13,15 +15,11 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Elements per task.
-constexpr int64_t kGrain = 1 << 15;
-
 struct AddBf16BranchFunction : public torch::autograd::Function<AddBf16BranchFunction> {
   static at::Tensor forward(AutogradContext*, const at::Tensor& x, const at::Tensor& branch) {
     auto out = at::empty_like(x);
-    const auto* branch_halves = static_cast<const uint16_t*>(branch.data_ptr());
-    at::parallel_for(0, x.numel(), kGrain, [&](int64_t begin, int64_t end) {
-      residual_bf16::add(x.data_ptr<float>() + begin, branch_halves + begin, out.data_ptr<float>() + begin,
+    at::parallel_for(0, x.numel(), kElementsPerTask, [&](int64_t begin, int64_t end) {
+      residual_bf16::add(x.data_ptr<float>() + begin, bf16_data(branch) + begin, out.data_ptr<float>() + begin,
                          end - begin);
     });
     return out;
