@@ -131,12 +131,12 @@ torch::Tensor TransformerImpl::forward(torch::Tensor x, const torch::Tensor& att
 }
 
 torch::Tensor TransformerImpl::forward_rows(torch::Tensor x, const torch::Tensor& rows, const torch::Tensor& attn_mask) {
-  const auto blocks = resblocks_->size();
-  if (blocks == 0) return pick_rows(x, rows).squeeze(1);
-  for (size_t i = 0; i + 1 < blocks; ++i) x = resblocks_[i]->as<ResidualBlockImpl>()->forward(x, attn_mask);
   // A [T,T] mask becomes each picked row's own [1,T]; a key-padding mask [B,1,1,T] holds for any row.
   TORCH_CHECK(!attn_mask.defined() || attn_mask.dim() == 2 || (attn_mask.dim() == 4 && attn_mask.size(2) == 1),
               "transformer: forward_rows takes a [T,T] or [B,1,1,T] mask, got ", attn_mask.sizes());
+  const auto blocks = resblocks_->size();
+  if (blocks == 0) return pick_rows(x, rows).squeeze(1);
+  for (size_t i = 0; i + 1 < blocks; ++i) x = resblocks_[i]->as<ResidualBlockImpl>()->forward(x, attn_mask);
   const auto row_mask = attn_mask.defined() && attn_mask.dim() == 2
                             ? attn_mask.index_select(0, rows).view({rows.size(0), 1, 1, attn_mask.size(1)})
                             : attn_mask;
