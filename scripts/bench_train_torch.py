@@ -41,7 +41,7 @@ def merged(defaults, given):
     return out
 
 
-# ---- model: CLIP layout, the same math as src/models/*.cpp ----
+# ---- model: CLIP layout, the same math as src/models/*.cpp and src/ops/*.cpp ----
 class LayerNorm(nn.LayerNorm):  # in fp32 under bf16 autocast, as ours (1.13's layer_norm wants its weights' dtype)
     def forward(self, x):
         return super().forward(x.float())

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "mmtrain/errors.h"
+#include "mmtrain/ops/dispatch.h"
 #include "mmtrain/train/runtime.h"
 
 namespace mmtrain::cli {
@@ -39,7 +40,9 @@ int threads_per_process(int threads) {
 void configure_runtime(int threads) {
   const int used = configure_threads(threads);
   const std::string blas = blas_in_use();
-  spdlog::info("LibTorch {} threads, BLAS: {}", used, blas);
+  // Also refuses a bad MMTRAIN_KERNELS before any work starts.
+  const bool kernels = ops::kernels_enabled();
+  spdlog::info("LibTorch {} threads, BLAS: {}, kernels: {}", used, blas, kernels ? "on" : "off (MMTRAIN_KERNELS)");
   if (blas.rfind("reference", 0) == 0) {
     spdlog::warn("the reference BLAS is 20-40x slower: install libopenblas0-openmp");
   }

@@ -7,7 +7,7 @@
 #include "mmtrain/losses/itm_loss.h"
 #include "mmtrain/losses/siglip_loss.h"
 #include "mmtrain/losses/uncertainty_weighting.h"
-#include "mmtrain/models/full_precision.h"
+#include "mmtrain/ops/full_precision.h"
 
 namespace mmtrain {
 

@@ -1,6 +1,6 @@
 #include "mmtrain/models/bow_text.h"
 
-#include "mmtrain/models/linear.h"
+#include "mmtrain/ops/linear.h"
 
 namespace mmtrain {
 

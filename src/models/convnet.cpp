@@ -4,7 +4,7 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 
-#include "mmtrain/models/linear.h"
+#include "mmtrain/ops/linear.h"
 
 namespace mmtrain {
 

@@ -2,10 +2,10 @@
 
 #include <cmath>
 
-#include "mmtrain/models/fused_attention.h"
-#include "mmtrain/models/layer_norm.h"
-#include "mmtrain/models/linear.h"
-#include "mmtrain/models/residual.h"
+#include "mmtrain/ops/attention.h"
+#include "mmtrain/ops/layer_norm.h"
+#include "mmtrain/ops/linear.h"
+#include "mmtrain/ops/residual.h"
 
 namespace mmtrain {
 

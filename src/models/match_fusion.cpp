@@ -4,8 +4,8 @@
 
 #include <ATen/Dispatch.h>
 
-#include "mmtrain/models/full_precision.h"
-#include "mmtrain/models/linear.h"
+#include "mmtrain/ops/full_precision.h"
+#include "mmtrain/ops/linear.h"
 
 namespace mmtrain {
 

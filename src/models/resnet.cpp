@@ -3,8 +3,8 @@
 #include <cmath>
 #include <string>
 
-#include "mmtrain/models/fused_attention.h"
-#include "mmtrain/models/linear.h"
+#include "mmtrain/ops/attention.h"
+#include "mmtrain/ops/linear.h"
 
 namespace mmtrain {
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "mmtrain/models/full_precision.h"
+#include "mmtrain/ops/full_precision.h"
 
 namespace mmtrain {
 

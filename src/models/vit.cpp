@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "mmtrain/models/full_precision.h"
+#include "mmtrain/ops/full_precision.h"
 
 namespace mmtrain {
 

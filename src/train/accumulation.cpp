@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cmath>
 
-#include "mmtrain/train/precision.h"
+#include "mmtrain/ops/precision.h"
 
 namespace mmtrain {
 

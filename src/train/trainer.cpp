@@ -25,7 +25,7 @@
 #include "mmtrain/train/lr_schedule.h"
 #include "mmtrain/train/metrics_log.h"
 #include "mmtrain/train/optimizer.h"
-#include "mmtrain/train/precision.h"
+#include "mmtrain/ops/precision.h"
 #include "mmtrain/train/progress.h"
 #include "mmtrain/train/run_dir.h"
 #include "mmtrain/train/runtime.h"

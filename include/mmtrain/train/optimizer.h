@@ -8,7 +8,7 @@
 #include <torch/nn/module.h>
 
 #include "mmtrain/config/config.h"
-#include "mmtrain/train/fused_adamw.h"
+#include "mmtrain/ops/fused_adamw.h"
 
 namespace mmtrain {
 
