@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/build.sh
+bash scripts/build.sh mmtrain  # the binary alone; the test command builds the tests
 mmtrain=build/mmtrain
 
 [[ -f data/synth/train.csv ]] || $mmtrain data synth --out data/synth

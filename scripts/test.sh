@@ -4,4 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
+# open_clip's reference outputs for the parity tests, made here from pinned PyPI packages (once;
+# kept under $HOME/.cache and build/reference).
+bash scripts/reference_data.sh build/reference
 ctest --test-dir build --output-on-failure --timeout 900 "$@"
