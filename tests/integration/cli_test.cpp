@@ -108,6 +108,26 @@ TEST_F(CliTest, TrainThenEvalAndEmbedFromTheCheckpointAlone) {
   EXPECT_NEAR(std::sqrt(norm), 1.0, 1e-5);
 }
 
+// MMTRAIN_KERNELS for the commands this test runs, restored after it.
+class KernelsSetting {
+ public:
+  explicit KernelsSetting(const char* value) { setenv("MMTRAIN_KERNELS", value, 1); }
+  ~KernelsSetting() { unsetenv("MMTRAIN_KERNELS"); }
+};
+
+TEST_F(CliTest, KernelsOffTrainsOnLibTorchsPathAndAnUnknownSettingIsRefused) {
+  {
+    KernelsSetting off("off");
+    const auto result = test::run_mmtrain(train_command("plain", 2));
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    EXPECT_NE(result.output.find("kernels: off (MMTRAIN_KERNELS)"), std::string::npos) << result.output;
+  }
+  KernelsSetting unknown("fast");
+  const auto result = test::run_mmtrain(train_command("refused", 2));
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("MMTRAIN_KERNELS: 'fast' is not one of: on, off"), std::string::npos) << result.output;
+}
+
 TEST_F(CliTest, EmbedFailsNamingAnUnreadableImage) {
   ASSERT_EQ(test::run_mmtrain(train_command("embed", 1)).exit_code, 0);
   const auto csv = dir_.write("images.csv", "filepath\n" + data_ + "/images/retrieval/000000.png\n/nope/missing.png\n");
