@@ -20,7 +20,7 @@ from PIL import Image
 
 from bench_tokenizers import SentencePieceTokenizer, WhitespaceTokenizer  # beside this script
 
-DEFAULTS = {  # CONTRACT.md's defaults, for the keys used here
+DEFAULTS = {  # docs/reference.md's defaults, for the keys used here
     "run": {"seed": 0},
     "data": {"train": {"path": "", "image_key": "filepath", "caption_key": "title", "separator": "\t"},
              "workers": 2, "augment": {"crop_scale": [0.9, 1.0], "crop_ratio": [0.75, 1.3333], "flip": False},

@@ -10,6 +10,7 @@ packages=(
   libblas-dev           # cblas.h and the link name; at run time libblas.so.3 is OpenBLAS
   libopenblas0-openmp   # LibTorch otherwise loads the reference BLAS, 20-40x slower
   python3-torch         # reference values for tests (never a dependency of mmtrain itself)
+  python3-venv ca-certificates  # scripts/reference_data.sh: open_clip from PyPI, pinned, for reference values
   python3-torchvision python3-pil  # scripts/bench_data.sh: the torchvision pipeline it compares with
   dataset-fashion-mnist
   chromium              # renders report.html in tests (headless screenshot)

@@ -1,5 +1,5 @@
 // Writing a built-in data set: seeded splits of labelled images, rendered in parallel and listed
-// in the tab-separated tables every built-in set shares (the `data synth` files of CONTRACT.md).
+// in the tab-separated tables every built-in set shares (the `data synth` files of docs/reference.md).
 // Internal to src/data; the caller supplies the classes and how one item is drawn.
 #pragma once
 

@@ -38,7 +38,7 @@ Terms terms_of(const Config& config) {
   return terms;
 }
 
-// The values are CONTRACT.md's, written out here so that a changed struct default fails a test.
+// The values are docs/reference.md's, written out here so that a changed struct default fails a test.
 TEST(ConfigDefaults, EmptyDocumentGivesContractDefaults) {
   const Config c = parse_config("", "empty.yaml");
   EXPECT_EQ(c.source, "empty.yaml");

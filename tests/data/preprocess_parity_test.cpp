@@ -16,7 +16,7 @@
 #include "mmtrain/data/pil_resize.h"
 #include "mmtrain/data/transforms.h"
 #include "mmtrain/io/safetensors.h"
-#include "support/shared_data.h"
+#include "support/reference_data.h"
 
 namespace mmtrain {
 namespace {
@@ -24,7 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kImageSize = 64;
-const fs::path kGoldenDir = test::shared_data("openclip_golden");
+const fs::path kGoldenDir = test::reference_data("openclip_golden");
 
 // One 8-bit level, plus room for float32 rounding through normalise and un-normalise.
 constexpr double kOneLevel = 1.0 / 255.0 + 1e-6;
@@ -87,7 +87,7 @@ void expect_parity(const Golden& golden, size_t index) {
 
 class PreprocessParity : public testing::Test {
  protected:
-  void SetUp() override { MMTRAIN_REQUIRE_SHARED_DATA("openclip_golden"); }
+  void SetUp() override { MMTRAIN_REQUIRE_REFERENCE_DATA("openclip_golden"); }
 };
 
 TEST_F(PreprocessParity, MatchesOpenClipWithinOne8BitLevel) {

@@ -10,7 +10,7 @@
 
 #include "mmtrain/io/safetensors.h"
 #include "support/command.h"
-#include "support/shared_data.h"
+#include "support/reference_data.h"
 #include "support/temp_dir.h"
 
 namespace mmtrain {
@@ -19,15 +19,15 @@ namespace {
 class OpenClipWorkflow : public ::testing::Test {
  protected:
   void SetUp() override {
-    MMTRAIN_REQUIRE_SHARED_DATA("openclip_golden/meta.json");
-    golden_ = test::shared_data("openclip_golden");
+    MMTRAIN_REQUIRE_REFERENCE_DATA("openclip_golden/meta.json");
+    golden_ = test::reference_data("openclip_golden");
     std::ifstream in(golden_ + "/meta.json");
     meta_ = nlohmann::json::parse(in);
     const auto config = dir_.write("open_clip_config.json", meta_.at("open_clip_config").dump());
     checkpoint_ = (dir_.path() / "clip.pt").string();
-    const auto converted = test::run_mmtrain("convert --format open_clip --config " + config + " --weights " +
-                                             golden_ + "/model.safetensors --vocab " +
-                                             test::shared_data("bpe_simple_vocab_16e6.txt.gz") + " --out " + checkpoint_);
+    const auto converted = test::run_mmtrain(
+        "convert --format open_clip --config " + config + " --weights " + golden_ + "/model.safetensors --vocab " +
+        test::reference_data("bpe_simple_vocab_16e6.txt.gz") + " --out " + checkpoint_);
     ASSERT_EQ(converted.exit_code, 0) << converted.output;
   }
 
@@ -85,7 +85,7 @@ TEST_F(OpenClipWorkflow, FineTunesStraightFromOpenClipFilesWithTheClipTokenizer)
   const auto result = test::run_mmtrain(
       "train -c " + dir_.write("direct.yaml", "{}\n") + " --set run.output_dir=" + (dir_.path() / "runs").string() +
       " --set data.train.path=" + (dir_.path() / "data/train.csv").string() +
-      " --set 'tokenizer={type: clip_bpe, path: " + test::shared_data("bpe_simple_vocab_16e6.txt.gz") + "}'" +
+      " --set 'tokenizer={type: clip_bpe, path: " + test::reference_data("bpe_simple_vocab_16e6.txt.gz") + "}'" +
       " --set 'model.init_from={format: open_clip, config: " + (dir_.path() / "open_clip_config.json").string() +
       ", weights: " + golden_ + "/model.pt}' --set train.batch_size=16 --set train.steps=1");
   ASSERT_EQ(result.exit_code, 0) << result.output;

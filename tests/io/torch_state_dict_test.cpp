@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "mmtrain/io/safetensors.h"
-#include "support/shared_data.h"
+#include "support/reference_data.h"
 #include "support/temp_dir.h"
 
 namespace mmtrain {
@@ -42,8 +42,8 @@ std::string error_of(const std::string& path) {
 bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
 
 TEST(TorchStateDict, ReadsOpenClipsModelPtLikeItsSafetensors) {
-  MMTRAIN_REQUIRE_SHARED_DATA("openclip_golden");
-  const std::filesystem::path folder = test::shared_data("openclip_golden");
+  MMTRAIN_REQUIRE_REFERENCE_DATA("openclip_golden");
+  const std::filesystem::path folder = test::reference_data("openclip_golden");
   const auto from_pt = read_torch_state_dict((folder / "model.pt").string());
   const auto from_safetensors = read_safetensors((folder / "model.safetensors").string());
   ASSERT_FALSE(from_pt.empty());

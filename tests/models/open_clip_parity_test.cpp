@@ -1,6 +1,7 @@
-// Numeric parity with open_clip 3.3 on its own outputs (../shared/data/openclip_golden, made by
-// running open_clip in Python). Relative error = max|ours - ref| / max|ref|; tolerances from the
-// issue: features 1e-5, logits 1e-4, loss 1e-5, gradients 1e-4.
+// Numeric parity with open_clip 3.3 on its own outputs (reference data openclip_golden/, made by
+// tests/reference/make_openclip_golden.py running open_clip in Python). Relative error =
+// max|ours - ref| / max|ref|; tolerances from the issue: features 1e-5, logits 1e-4, loss 1e-5,
+// gradients 1e-4.
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -10,7 +11,7 @@
 #include "mmtrain/losses/clip_loss.h"
 #include "mmtrain/models/open_clip.h"
 #include "mmtrain/models/registry.h"
-#include "support/shared_data.h"
+#include "support/reference_data.h"
 #include "support/temp_dir.h"
 
 namespace mmtrain {
@@ -24,8 +25,8 @@ double relative_error(const torch::Tensor& ours, const torch::Tensor& reference)
 class OpenClipParity : public ::testing::Test {
  protected:
   void SetUp() override {
-    MMTRAIN_REQUIRE_SHARED_DATA("openclip_golden/meta.json");
-    golden_ = test::shared_data("openclip_golden");
+    MMTRAIN_REQUIRE_REFERENCE_DATA("openclip_golden/meta.json");
+    golden_ = test::reference_data("openclip_golden");
     std::ifstream in(golden_ + "/meta.json");
     const auto meta = nlohmann::json::parse(in);
     config_path_ = dir_.write("open_clip_config.json", meta.at("open_clip_config").dump());

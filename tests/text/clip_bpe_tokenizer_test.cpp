@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/shared_data.h"
+#include "support/reference_data.h"
 #include "support/temp_dir.h"
 #include "test_paths.h"
 
@@ -23,7 +23,7 @@ constexpr int kContextLength = 77;
 constexpr const char* kVocabulary = "bpe_simple_vocab_16e6.txt.gz";
 constexpr const char* kMeta = "openclip_golden/meta.json";
 
-std::string vocabulary_path() { return test::shared_data(kVocabulary); }
+std::string vocabulary_path() { return test::reference_data(kVocabulary); }
 
 struct Golden {
   std::vector<std::string> captions;
@@ -32,7 +32,7 @@ struct Golden {
 
 const Golden& golden() {
   static const Golden loaded = [] {
-    std::ifstream in(test::shared_data(kMeta));
+    std::ifstream in(test::reference_data(kMeta));
     const nlohmann::json meta = nlohmann::json::parse(in);
     return Golden{meta.at("captions").get<std::vector<std::string>>(),
                   meta.at("tokens").get<std::vector<std::vector<int64_t>>>()};
@@ -40,12 +40,13 @@ const Golden& golden() {
   return loaded;
 }
 
-// The vocabulary and open_clip's token ids live beside the checkout (../shared/data), not in it.
+// The vocabulary and open_clip's token ids are reference data (scripts/reference_data.sh), not
+// files of the repository.
 class ClipBpeTokenizer : public testing::Test {
  protected:
   void SetUp() override {
-    MMTRAIN_REQUIRE_SHARED_DATA(kVocabulary);
-    MMTRAIN_REQUIRE_SHARED_DATA(kMeta);
+    MMTRAIN_REQUIRE_REFERENCE_DATA(kVocabulary);
+    MMTRAIN_REQUIRE_REFERENCE_DATA(kMeta);
   }
 
   // Shared by the suite: each load gunzips and indexes 49k merges (about 0.1 s).
@@ -126,7 +127,7 @@ TEST_F(ClipBpeTokenizer, EncodesTheSameFromManyThreads) {
   EXPECT_EQ(mismatches, std::vector<int>(kThreads, 0));
 }
 
-// Needs no shared data: loading fails before any vocabulary is read.
+// Needs no reference data: loading fails before any vocabulary is read.
 TEST(ClipBpeTokenizerFiles, MissingFileIsNamed) {
   const std::string path = "/nonexistent/mmtrain/bpe_simple_vocab_16e6.txt.gz";
   try {

@@ -16,7 +16,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "mmtrain/errors.h"
-#include "support/shared_data.h"
+#include "support/reference_data.h"
 #include "support/temp_dir.h"
 
 namespace mmtrain {

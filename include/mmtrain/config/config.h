@@ -1,4 +1,4 @@
-// The typed run configuration: one struct per YAML section, defaults as in CONTRACT.md.
+// The typed run configuration: one struct per YAML section, defaults as in docs/reference.md.
 // Loading, validation and --set overrides live in config/load_config.h.
 #pragma once
 

@@ -1,5 +1,5 @@
 // Zero-shot classification (class names x prompt templates, text embeddings averaged per class)
-// and image<->text retrieval (R@1/5/10 and mean rank, both ways). Metric keys as in CONTRACT.md.
+// and image<->text retrieval (R@1/5/10 and mean rank, both ways). Metric keys as in docs/reference.md.
 #pragma once
 
 #include <map>

@@ -1,4 +1,4 @@
-// The files of a run, `<output_dir>/<name>/` (CONTRACT.md): config, tokenizer, metrics, log and
+// The files of a run, `<output_dir>/<name>/` (docs/reference.md): config, tokenizer, metrics, log and
 // checkpoints/ with the `latest` symlink replaced by rename(2) and the newest K kept.
 #pragma once
 
