@@ -1,4 +1,4 @@
-#include "mmtrain/train/progress.h"
+#include "mmtrain/reporting/progress.h"
 
 #include <cmath>
 #include <cstdio>
