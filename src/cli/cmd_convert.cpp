@@ -4,10 +4,10 @@
 #include "commands.h"
 #include "mmtrain/config/load_config.h"
 #include "mmtrain/errors.h"
+#include "mmtrain/io/checkpoint_file.h"
 #include "mmtrain/models/open_clip.h"
 #include "mmtrain/models/registry.h"
 #include "mmtrain/text/clip_bpe_tokenizer.h"
-#include "mmtrain/train/checkpoint.h"
 
 namespace mmtrain::cli {
 

@@ -1,4 +1,4 @@
-#include "mmtrain/train/checkpoint.h"
+#include "mmtrain/io/checkpoint_file.h"
 
 #include <sys/resource.h>
 #include <sys/wait.h>
