@@ -46,7 +46,7 @@ int run_convert(int argc, char** argv) {
   meta.tokenizer_type = tokenizer->type();
   meta.tokenizer_bytes = tokenizer->model_bytes();
   const std::string out = args.require("out");
-  save_checkpoint(out, *model, nullptr, meta);
+  write_checkpoint_file(out, *model, meta);
   spdlog::info("converted {} ({} parameters) to {}", weights, model->parameters().size(), out);
   return 0;
 }

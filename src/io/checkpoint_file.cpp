@@ -1,10 +1,8 @@
 #include "mmtrain/io/checkpoint_file.h"
 
-#include <fstream>
+#include <cstring>
 #include <sstream>
-
-#include <ATen/CPUGeneratorImpl.h>
-#include <torch/serialize/output-archive.h>
+#include <stdexcept>
 
 #include "mmtrain/io/read_file.h"
 #include "mmtrain/io/write_file.h"
@@ -58,8 +56,8 @@ torch::Tensor read_tensor(torch::serialize::InputArchive& archive, const std::st
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, torch::nn::Module& model,
-                     torch::optim::Optimizer* optimizer, const CheckpointMeta& meta) {
+void write_checkpoint_file(const std::string& path, torch::nn::Module& model, const CheckpointMeta& meta,
+                           const ExtraCheckpointEntries& extra) {
   torch::serialize::OutputArchive archive;
   archive.write("meta/config", bytes_to_tensor(meta.config_yaml));
   archive.write("meta/tokenizer_type", bytes_to_tensor(meta.tokenizer_type));
@@ -68,18 +66,9 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
   write_int(archive, "state/epoch", meta.state.epoch);
   write_int(archive, "state/batch_in_epoch", meta.state.batch_in_epoch);
   archive.write("state/best_metric", c10::IValue(meta.state.best_metric));
-  {
-    auto generator = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    archive.write("rng/torch", generator.get_state());
-  }
   for (const auto& item : model.named_parameters()) archive.write("model/" + item.key(), item.value().detach());
   for (const auto& item : model.named_buffers()) archive.write("model/" + item.key(), item.value(), true);
-  if (optimizer) {
-    torch::serialize::OutputArchive optimizer_archive;
-    optimizer->save(optimizer_archive);
-    archive.write("optimizer", optimizer_archive);
-  }
+  if (extra) extra(archive);
   std::ostringstream payload_stream;
   archive.save_to(payload_stream);
   const std::string payload = payload_stream.str();
@@ -156,24 +145,12 @@ std::map<std::string, torch::Tensor> Checkpoint::model_tensors() const {
   return tensors;
 }
 
-bool Checkpoint::has_optimizer() const {
-  torch::serialize::InputArchive optimizer_archive;
-  return archive_->try_read("optimizer", optimizer_archive);
+bool Checkpoint::read_entry(const std::string& key, torch::Tensor& tensor) const {
+  return archive_->try_read(key, tensor);
 }
 
-void Checkpoint::restore_optimizer(torch::optim::Optimizer& optimizer) const {
-  torch::serialize::InputArchive optimizer_archive;
-  if (!archive_->try_read("optimizer", optimizer_archive)) {
-    throw std::runtime_error(path_ + ": holds no optimizer state (a weights-only checkpoint?)");
-  }
-  optimizer.load(optimizer_archive);
-}
-
-void Checkpoint::restore_rng() const {
-  auto state = read_tensor(*archive_, "rng/torch");
-  auto generator = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(generator.mutex());
-  generator.set_state(state);
+bool Checkpoint::read_entry(const std::string& key, torch::serialize::InputArchive& archive) const {
+  return archive_->try_read(key, archive);
 }
 
 }  // namespace mmtrain

@@ -14,7 +14,6 @@
 #include "mmtrain/config/load_config.h"
 #include "mmtrain/data/webdataset_loader.h"
 #include "mmtrain/errors.h"
-#include "mmtrain/io/checkpoint_file.h"
 #include "mmtrain/io/read_file.h"
 #include "mmtrain/io/write_file.h"
 #include "mmtrain/losses/loss.h"
@@ -24,6 +23,7 @@
 #include "mmtrain/reporting/tensorboard.h"
 #include "mmtrain/runtime/startup.h"
 #include "mmtrain/text/build_tokenizer.h"
+#include "mmtrain/train/checkpoint.h"
 #include "mmtrain/train/distributed.h"
 #include "mmtrain/train/init_from.h"
 #include "mmtrain/train/lr_schedule.h"
@@ -253,8 +253,8 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
 
   if (checkpoint) {
     checkpoint->restore_model(*model_);
-    checkpoint->restore_optimizer(*optimizer_);
-    checkpoint->restore_rng();
+    restore_optimizer(*checkpoint, *optimizer_);
+    restore_rng(*checkpoint);
     state_ = checkpoint->meta().state;
     last_checkpoint_step_ = state_.step;
     if (dp_->is_main()) MetricsLog::truncate_after(run_dir_.file("metrics.jsonl"), state_.step);
@@ -434,7 +434,7 @@ void Trainer::save_checkpoint_now() {
     return;
   }
   const std::string path = run_dir_.checkpoint_path(state_.step);
-  save_checkpoint(path, *model_, optimizer_.get(), meta());
+  save_checkpoint(path, *model_, *optimizer_, meta());
   run_dir_.point_latest(path);
   run_dir_.prune(config_.train.keep_last);
   last_checkpoint_step_ = state_.step;
@@ -461,7 +461,7 @@ Metrics Trainer::evaluate_now() {
   const auto best = metrics.find(config_.eval.best_metric);
   if (best != metrics.end() && best->second > state_.best_metric) {
     state_.best_metric = best->second;
-    save_checkpoint(run_dir_.best_path(), *model_, optimizer_.get(), meta());
+    save_checkpoint(run_dir_.best_path(), *model_, *optimizer_, meta());
   }
   return metrics;
 }
