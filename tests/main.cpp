@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "mmtrain/models/registry.h"
-#include "mmtrain/train/runtime.h"
+#include "mmtrain/runtime/startup.h"
 
 int main(int argc, char** argv) {
   mmtrain::reexec_with_fast_blas_kernels(argv);

@@ -4,10 +4,10 @@
 #include "commands.h"
 #include "mmtrain/config/load_config.h"
 #include "mmtrain/errors.h"
+#include "mmtrain/io/checkpoint_file.h"
 #include "mmtrain/models/open_clip.h"
 #include "mmtrain/models/registry.h"
 #include "mmtrain/text/clip_bpe_tokenizer.h"
-#include "mmtrain/train/checkpoint.h"
 
 namespace mmtrain::cli {
 
@@ -46,7 +46,7 @@ int run_convert(int argc, char** argv) {
   meta.tokenizer_type = tokenizer->type();
   meta.tokenizer_bytes = tokenizer->model_bytes();
   const std::string out = args.require("out");
-  save_checkpoint(out, *model, nullptr, meta);
+  write_checkpoint_file(out, *model, meta);
   spdlog::info("converted {} ({} parameters) to {}", weights, model->parameters().size(), out);
   return 0;
 }

@@ -8,7 +8,7 @@
 #include "mmtrain/errors.h"
 #include "mmtrain/eval/checkpoint_model.h"
 #include "mmtrain/io/npy.h"
-#include "mmtrain/train/runtime.h"
+#include "mmtrain/runtime/startup.h"
 
 namespace mmtrain::cli {
 

@@ -9,7 +9,7 @@
 #include "mmtrain/errors.h"
 #include "mmtrain/eval/checkpoint_model.h"
 #include "mmtrain/eval/evaluate.h"
-#include "mmtrain/train/runtime.h"
+#include "mmtrain/runtime/startup.h"
 
 namespace mmtrain::cli {
 

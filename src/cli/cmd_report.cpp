@@ -5,7 +5,7 @@
 #include "args.h"
 #include "commands.h"
 #include "mmtrain/errors.h"
-#include "mmtrain/train/report.h"
+#include "mmtrain/reporting/report.h"
 
 namespace mmtrain::cli {
 

@@ -9,7 +9,7 @@
 #include "commands.h"
 #include "mmtrain/errors.h"
 #include "mmtrain/ops/dispatch.h"
-#include "mmtrain/train/runtime.h"
+#include "mmtrain/runtime/startup.h"
 
 namespace mmtrain::cli {
 

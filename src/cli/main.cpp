@@ -9,7 +9,7 @@
 #include "commands.h"
 #include "mmtrain/errors.h"
 #include "mmtrain/models/registry.h"
-#include "mmtrain/train/runtime.h"
+#include "mmtrain/runtime/startup.h"
 #include "mmtrain/train/signals.h"
 
 namespace {

@@ -10,7 +10,7 @@ namespace mmtrain {
 std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
-  auto rng = SplitMix64::stream(seed, {0x0d, static_cast<uint64_t>(epoch)});
+  auto rng = SplitMix64::stream(seed, StreamTag::kEpochOrder, {static_cast<uint64_t>(epoch)});
   for (int64_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng.below(i + 1)]);
   return order;
 }
@@ -100,7 +100,7 @@ bool Loader::fill_row(Batch& batch, int64_t row, int64_t id) const {
   const PairSample& sample = dataset_->samples[id];
   // Every random choice for a sample derives from (seed, epoch, sample): resumable and
   // independent of the worker count.
-  auto rng = SplitMix64::stream(options_.seed, {0xa0, static_cast<uint64_t>(epoch_), static_cast<uint64_t>(id)});
+  auto rng = SplitMix64::stream(options_.seed, StreamTag::kSampleDraw, {static_cast<uint64_t>(epoch_), static_cast<uint64_t>(id)});
   cv::Mat rgb;
   try {
     rgb = read_rgb_image(sample.image_path, options_.transform.max_image_pixels);
@@ -135,7 +135,8 @@ std::optional<Batch> Loader::make_batch(int64_t index) {
         throw DataError(dataset_->source + ": 64 bad samples in a row while filling batch " +
                         std::to_string(index) + "; are the image paths right? (see the warnings above)");
       }
-      id = SplitMix64::stream(options_.seed, {0xbad, static_cast<uint64_t>(epoch_), static_cast<uint64_t>(begin + i), attempt}).below(n);
+      id = SplitMix64::stream(options_.seed, StreamTag::kBadSampleReplacement,
+                              {static_cast<uint64_t>(epoch_), static_cast<uint64_t>(begin + i), attempt}).below(n);
     }
   }
   if (options_.bad_samples) options_.bad_samples->count_seen(drawn);

@@ -25,9 +25,6 @@ constexpr size_t kMaxShardNames = 10'000'000;
 // Reads start small after a skip, where only the next header is needed, and double while the
 // reading is sequential.
 constexpr size_t kMinRead = 1 << 12, kMaxRead = 1 << 16;
-// Stream ids that keep the shard permutation and the sample shuffle independent draws.
-constexpr uint64_t kShardOrderStream = 0x5348415244ULL;   // "SHARD"
-constexpr uint64_t kSampleOrderStream = 0x53414D504CULL;  // "SAMPL"
 
 // ---- brace expansion -------------------------------------------------------------------------
 
@@ -510,7 +507,7 @@ std::vector<int64_t> epoch_shard_order(const WebDatasetOptions& options, int64_t
   if (!options.shuffle_shards) return order;
   // Rank and worker stay out of the stream ids: every reader must agree on one order.
   SplitMix64 rng =
-      SplitMix64::stream(options.seed, {kShardOrderStream, static_cast<uint64_t>(epoch)});
+      SplitMix64::stream(options.seed, StreamTag::kShardOrder, {static_cast<uint64_t>(epoch)});
   for (size_t i = order.size(); i > 1; --i) {
     std::swap(order[i - 1], order[rng.below(static_cast<int64_t>(i))]);
   }
@@ -565,9 +562,9 @@ struct WebDatasetStream::Impl {
     next_shard = 0;
     reader.reset();
     buffer.clear();
-    rng = SplitMix64::stream(
-        options.seed, {kSampleOrderStream, static_cast<uint64_t>(epoch),
-                       static_cast<uint64_t>(options.rank), static_cast<uint64_t>(options.worker)});
+    rng = SplitMix64::stream(options.seed, StreamTag::kShardSampleOrder,
+                             {static_cast<uint64_t>(epoch), static_cast<uint64_t>(options.rank),
+                              static_cast<uint64_t>(options.worker)});
     emitted = 0;
     for (int64_t i = 0; i < skip; ++i) {
       if (!step(/*light=*/true)) break;

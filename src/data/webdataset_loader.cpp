@@ -112,8 +112,9 @@ std::optional<Batch> WebDatasetLoader::make_batch(int64_t index) {
     auto sample = stream.next();
     if (!sample) return std::nullopt;  // the stream ran dry: its partial batch is dropped
     const uint64_t position = static_cast<uint64_t>(stream.samples_emitted());
-    const uint64_t seed = SplitMix64::stream(options_.seed, {0xa1, static_cast<uint64_t>(epoch_),
-                                                             static_cast<uint64_t>(index % streams_.size()), position}).next();
+    const uint64_t seed = SplitMix64::stream(options_.seed, StreamTag::kStreamSampleSeed,
+                                             {static_cast<uint64_t>(epoch_), static_cast<uint64_t>(index % streams_.size()),
+                                              position}).next();
     if (fill_row(batch, row, *sample, seed)) {
       if (first_good < 0) first_good = row;
     } else {

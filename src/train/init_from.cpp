@@ -6,9 +6,9 @@
 
 #include "mmtrain/config/load_config.h"
 #include "mmtrain/errors.h"
+#include "mmtrain/io/checkpoint_file.h"
 #include "mmtrain/models/open_clip.h"
 #include "mmtrain/text/build_tokenizer.h"
-#include "mmtrain/train/checkpoint.h"
 
 namespace mmtrain {
 

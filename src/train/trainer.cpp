@@ -1,6 +1,5 @@
 #include "mmtrain/train/trainer.h"
 
-#include <chrono>
 #include <csignal>
 #include <cmath>
 #include <fstream>
@@ -18,30 +17,25 @@
 #include "mmtrain/io/write_file.h"
 #include "mmtrain/losses/loss.h"
 #include "mmtrain/models/registry.h"
+#include "mmtrain/ops/precision.h"
+#include "mmtrain/reporting/metrics_log.h"
+#include "mmtrain/reporting/progress.h"
+#include "mmtrain/reporting/tensorboard.h"
+#include "mmtrain/runtime/startup.h"
 #include "mmtrain/text/build_tokenizer.h"
 #include "mmtrain/train/checkpoint.h"
 #include "mmtrain/train/distributed.h"
 #include "mmtrain/train/init_from.h"
 #include "mmtrain/train/lr_schedule.h"
-#include "mmtrain/train/metrics_log.h"
 #include "mmtrain/train/optimizer.h"
-#include "mmtrain/ops/precision.h"
-#include "mmtrain/train/progress.h"
 #include "mmtrain/train/run_dir.h"
-#include "mmtrain/train/runtime.h"
 #include "mmtrain/train/signals.h"
-#include "mmtrain/train/tensorboard.h"
+#include "mmtrain/train/step_clock.h"
 #include "mmtrain/train/training_data.h"
 
 namespace mmtrain {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 int64_t count_parameters(torch::nn::Module& module) {
   int64_t count = 0;
@@ -60,13 +54,15 @@ void refuse_unavailable_features(const Config& config) {
   }
 }
 
-// Step-time bookkeeping between two progress lines.
-struct Interval {
-  Throughput throughput;
-  double data_wait = 0.0;
-  int64_t samples = 0;
-  double loss_sum = 0.0;
+// The mean loss between two progress lines.
+struct IntervalLoss {
+  double sum = 0.0;
   int64_t steps = 0;
+  void add(double loss) {
+    sum += loss;
+    ++steps;
+  }
+  double mean() const { return sum / static_cast<double>(std::max<int64_t>(1, steps)); }
 };
 
 // train.log gets what the console gets, for as long as the run lasts.
@@ -103,8 +99,6 @@ class Trainer {
   void apply_modality_dropout(torch::Tensor& images, torch::Tensor& tokens);
   void log_progress(int64_t total_steps);
   void save_checkpoint_now();
-  void start_timing();
-  StepTiming finish_timing();
   Metrics evaluate_now();
   CheckpointMeta meta() const;
   void write_record(const nlohmann::json& record);
@@ -129,20 +123,14 @@ class Trainer {
   int64_t total_steps_ = 0;
   int64_t skipped_nonfinite_ = 0;
   int64_t bad_samples_written_ = -1;
-  double allreduce_seconds_ = 0.0;  // in the current progress interval
   int nonfinite_in_a_row_ = 0;
   torch::Tensor empty_caption_;  // [L] BOS EOS padding, for modality dropout
-  PhaseTimes phases_;
-  double optimizer_seconds_ = 0.0;
-  StepTiming timing_;
-  Clock::time_point timed_start_ = Clock::now();
   int64_t last_checkpoint_step_ = -1;
   double last_lr_ = 0.0;
   double last_loss_ = 0.0;
   LossResult last_terms_;
-  Interval interval_;
-  Clock::time_point start_ = Clock::now();
-  int64_t start_step_ = 0;
+  IntervalLoss interval_loss_;
+  StepClock clock_;  // started with the trainer, so the ETA's pace includes building the model
 };
 
 std::optional<Checkpoint> Trainer::open_run() {
@@ -253,8 +241,8 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
 
   if (checkpoint) {
     checkpoint->restore_model(*model_);
-    checkpoint->restore_optimizer(*optimizer_);
-    checkpoint->restore_rng();
+    restore_optimizer(*checkpoint, *optimizer_);
+    restore_rng(*checkpoint);
     state_ = checkpoint->meta().state;
     last_checkpoint_step_ = state_.step;
     if (dp_->is_main()) MetricsLog::truncate_after(run_dir_.file("metrics.jsonl"), state_.step);
@@ -289,26 +277,29 @@ bool Trainer::step(const Batch& batch) {
   EmbeddingGather gather;
   if (dp_->is_distributed()) gather = [this](const ModelOutput& output) { return dp_->gather(output); };
   const int micro_batches = config_.train.accum_steps;
+  PhaseTimes phases;
   last_terms_ = micro_batches > 1
                     ? accumulate_gradients(*model_, config_.loss, images, tokens, micro_batches,
-                                           config_.train.precision, &phases_)
-                    : forward_backward(*model_, config_.loss, images, tokens, config_.train.precision, &phases_,
+                                           config_.train.precision, &phases)
+                    : forward_backward(*model_, config_.loss, images, tokens, config_.train.precision, &phases,
                                        gather);
+  clock_.add(StepPhase::kForward, phases.forward);
+  clock_.add(StepPhase::kBackward, phases.backward);
   // Each rank holds the loss of its rows; the one-process loss is their mean.
   last_loss_ = dp_->mean(last_terms_.total.item<double>());
   if (dp_->is_distributed()) {
     for (auto& term : last_terms_.terms) term.second = torch::tensor(dp_->mean(term.second.item<double>()));
   }
   if (!std::isfinite(last_loss_)) return skip_step("loss", last_loss_);
-  allreduce_seconds_ += dp_->average_gradients();
-  const auto optimizer_start = Clock::now();
+  clock_.add(StepPhase::kAllreduce, dp_->average_gradients());
+  const double optimizer_start = clock_.now();
   // The total norm is computed either way: a non-finite one means a non-finite gradient.
   const double norm = optimizer_->gradient_norm();
   if (!std::isfinite(norm)) return skip_step("gradient norm", norm);
   // Clipping rides on the step instead of taking a pass of its own.
   optimizer_->step_scaled(clip_factor(norm, config_.optim.grad_clip));
   model_->fusion().clamp_parameters();
-  optimizer_seconds_ += seconds_since(optimizer_start);
+  clock_.add(StepPhase::kOptimizer, clock_.now() - optimizer_start);
   nonfinite_in_a_row_ = 0;
   return true;
 }
@@ -345,44 +336,22 @@ bool Trainer::skip_step(const char* what, double value) {
 }
 
 void Trainer::log_progress(int64_t total_steps) {
-  const double interval_seconds = interval_.throughput.seconds_since_tick();
-  const double samples_per_s = interval_.throughput.tick(interval_.samples);
-  const double wait_fraction = interval_seconds > 0 ? interval_.data_wait / interval_seconds : 0.0;
+  const IntervalRates rates = clock_.end_interval();
   const double logit_scale = model_->fusion().logit_scale().item<double>();
-  const double mean_loss = interval_.loss_sum / std::max<int64_t>(1, interval_.steps);
-  const double rate = (state_.step - start_step_) / std::max(1e-9, seconds_since(start_));
   nlohmann::json record = {{"kind", "train"},       {"step", state_.step},
                            {"epoch", state_.epoch}, {"loss", last_loss_},
                            {"lr", last_lr_},        {"logit_scale", logit_scale},
-                           {"samples_per_s", samples_per_s},
-                           {"data_wait_frac", wait_fraction},
+                           {"samples_per_s", rates.samples_per_s},
+                           {"data_wait_frac", rates.data_wait_fraction},
                            {"skipped_nonfinite", skipped_nonfinite_}};
-  if (dp_->is_distributed()) record["allreduce_frac"] = interval_seconds > 0 ? allreduce_seconds_ / interval_seconds : 0.0;
-  allreduce_seconds_ = 0.0;
+  if (dp_->is_distributed()) record["allreduce_frac"] = rates.allreduce_fraction;
   for (const auto& [name, value] : last_terms_.terms) record["loss/" + name] = value.item<double>();
   write_record(record);
   write_bad_sample_counts();
   spdlog::info("step {}/{} | loss {:.4f} | lr {:.2e} | scale {:.1f} | {:.0f} samples/s | data wait {:.0f}% | ETA {}",
-               state_.step, total_steps, mean_loss, last_lr_, logit_scale, samples_per_s,
-               100.0 * wait_fraction, format_duration((total_steps - state_.step) / std::max(rate, 1e-9)));
-  interval_ = Interval{};  // the next interval starts now, as the tick above did
-}
-
-void Trainer::start_timing() {
-  timing_ = StepTiming{};
-  phases_ = PhaseTimes{};
-  optimizer_seconds_ = 0.0;
-  timed_start_ = Clock::now();
-}
-
-StepTiming Trainer::finish_timing() {
-  StepTiming timing = timing_;
-  timing.steps = state_.step - start_step_ - options_.untimed_steps;
-  timing.seconds = seconds_since(timed_start_);
-  timing.forward = phases_.forward;
-  timing.backward = phases_.backward;
-  timing.optimizer = optimizer_seconds_;
-  return timing;
+               state_.step, total_steps, interval_loss_.mean(), last_lr_, logit_scale, rates.samples_per_s,
+               100.0 * rates.data_wait_fraction, format_duration(clock_.eta_seconds(total_steps - state_.step)));
+  interval_loss_ = IntervalLoss{};
 }
 
 // metrics.jsonl, and TensorBoard when asked: every number of a train or eval record is a scalar.
@@ -434,7 +403,7 @@ void Trainer::save_checkpoint_now() {
     return;
   }
   const std::string path = run_dir_.checkpoint_path(state_.step);
-  save_checkpoint(path, *model_, optimizer_.get(), meta());
+  save_checkpoint(path, *model_, *optimizer_, meta());
   run_dir_.point_latest(path);
   run_dir_.prune(config_.train.keep_last);
   last_checkpoint_step_ = state_.step;
@@ -461,7 +430,7 @@ Metrics Trainer::evaluate_now() {
   const auto best = metrics.find(config_.eval.best_metric);
   if (best != metrics.end() && best->second > state_.best_metric) {
     state_.best_metric = best->second;
-    save_checkpoint(run_dir_.best_path(), *model_, optimizer_.get(), meta());
+    save_checkpoint(run_dir_.best_path(), *model_, *optimizer_, meta());
   }
   return metrics;
 }
@@ -474,7 +443,6 @@ TrainSummary Trainer::run() {
   if (!dp_->is_main()) spdlog::set_level(spdlog::level::warn);  // rank 0 speaks for the job
   const auto checkpoint = open_run();
   build(checkpoint);
-  start_step_ = state_.step;
   if (state_.step > 0) {
     write_event({{"kind", "event"}, {"event", "resumed"}, {"step", state_.step}});
   }
@@ -483,15 +451,13 @@ TrainSummary Trainer::run() {
 
   model_->train();
   loader_->start_epoch(state_.epoch, state_.batch_in_epoch);
-  interval_ = Interval{};
+  clock_.start_interval();
   Metrics last_eval;
   int64_t last_eval_step = -1;
   while (state_.step < total_steps_) {
-    const auto wait_start = Clock::now();
+    const double wait_start = clock_.now();
     auto batch = loader_->next();
-    const double waited = seconds_since(wait_start);
-    interval_.data_wait += waited;
-    timing_.data_wait += waited;
+    clock_.add(StepPhase::kDataWait, clock_.now() - wait_start);
     if (!batch) {
       if (state_.batch_in_epoch == 0) {
         throw DataError(config_.data.train.path + ": epoch " + std::to_string(state_.epoch) +
@@ -503,14 +469,12 @@ TrainSummary Trainer::run() {
       continue;
     }
     ++state_.batch_in_epoch;
-    if (state_.step - start_step_ == options_.untimed_steps) start_timing();
+    if (clock_.steps() == options_.untimed_steps) clock_.start_timed_span();
     step(*batch);
     ++state_.step;
     data_.bad_samples->check(config_.data.train.path);
-    timing_.samples += batch->images.size(0);
-    interval_.samples += batch->images.size(0);
-    interval_.loss_sum += last_loss_;
-    ++interval_.steps;
+    clock_.count_step(batch->images.size(0));
+    interval_loss_.add(last_loss_);
 
     if (state_.step % config_.train.log_every == 0 || state_.step == total_steps_) log_progress(total_steps_);
     // Evaluation first, so that the checkpoint of this step carries the best metric it found.
@@ -533,11 +497,11 @@ TrainSummary Trainer::run() {
       throw StopRequested(signal);
     }
   }
-  const StepTiming timing = finish_timing();
+  const StepTiming timing = clock_.timed();
   if (last_eval_step != state_.step) last_eval = evaluate_now();
   if (!dp_->is_main()) return TrainSummary{run_dir_.path(), state_.step, last_loss_, last_eval, timing};
   if (options_.save_final_checkpoint && last_checkpoint_step_ != state_.step) save_checkpoint_now();
-  spdlog::info("done: {} steps in {}", state_.step - start_step_, format_duration(seconds_since(start_)));
+  spdlog::info("done: {} steps in {}", clock_.steps(), format_duration(clock_.seconds_since_start()));
   return TrainSummary{run_dir_.path(), state_.step, last_loss_, last_eval, timing};
 }
 

@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "mmtrain/train/checkpoint.h"
+#include "mmtrain/io/checkpoint_file.h"
 #include "support/command.h"
 #include "support/metrics.h"
 #include "support/temp_dir.h"

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "mmtrain/train/tensorboard.h"
+#include "mmtrain/reporting/tensorboard.h"
 #include "support/temp_dir.h"
 
 namespace mmtrain::test {

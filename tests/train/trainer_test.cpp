@@ -9,8 +9,8 @@
 #include "mmtrain/data/dataset.h"
 #include "mmtrain/errors.h"
 #include "mmtrain/eval/checkpoint_model.h"
+#include "mmtrain/io/checkpoint_file.h"
 #include "mmtrain/models/registry.h"
-#include "mmtrain/train/checkpoint.h"
 #include "mmtrain/train/init_from.h"
 #include "support/error_message.h"
 #include "support/metrics.h"
@@ -127,7 +127,7 @@ TEST_F(TrainerTest, NonFiniteStepsAreSkippedAndTooManyInARowStopTheRun) {
     CheckpointModel loaded = load_checkpoint_model(source, torch::kCPU);
     torch::NoGradGuard no_grad;
     loaded.model->named_parameters()["fusion.text_projection"][0][0] = NAN;
-    save_checkpoint(poisoned, *loaded.model, nullptr, Checkpoint::load(source).meta());
+    write_checkpoint_file(poisoned, *loaded.model, Checkpoint::load(source).meta());
   }
   Config c = config(20, "nan");
   c.model.init_from.format = "mmtrain";

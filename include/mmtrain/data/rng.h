@@ -7,15 +7,28 @@
 
 namespace mmtrain {
 
+// What a random stream is for, passed as its first id so that streams drawn for different purposes
+// from one seed never coincide. The values are part of every data order and augmentation that a
+// seed and a resume reproduce: never change or reuse one, only add.
+enum class StreamTag : uint64_t {
+  kEpochOrder = 0x0d,                 // map-style loader: the order of an epoch's samples
+  kSampleDraw = 0xa0,                 // map-style loader: a sample's caption and augmentation seed
+  kBadSampleReplacement = 0xbad,      // map-style loader: the sample drawn in place of a bad one
+  kStreamSampleSeed = 0xa1,           // WebDataset loader: a sample's augmentation seed
+  kShardOrder = 0x5348415244ULL,      // WebDataset: the order of an epoch's shards ("SHARD")
+  kShardSampleOrder = 0x53414D504CULL,  // WebDataset: one reader's shuffle-buffer draws ("SAMPL")
+};
+
 class SplitMix64 {
  public:
   explicit SplitMix64(uint64_t seed) : state_(seed) {}
   // One stream per (seed, a, b, ...): e.g. SplitMix64::stream(seed, {epoch, sample_index}).
   static SplitMix64 stream(uint64_t seed, std::initializer_list<uint64_t> ids) {
-    SplitMix64 mix(seed);
-    uint64_t state = mix.next();
-    for (uint64_t id : ids) state = SplitMix64(state ^ (id * 0x9E3779B97F4A7C15ULL)).next();
-    return SplitMix64(state);
+    return SplitMix64(mix_in(SplitMix64(seed).next(), ids));
+  }
+  // The same stream as stream(seed, {tag, ids...}).
+  static SplitMix64 stream(uint64_t seed, StreamTag tag, std::initializer_list<uint64_t> ids) {
+    return SplitMix64(mix_in(mix_in(SplitMix64(seed).next(), {static_cast<uint64_t>(tag)}), ids));
   }
   uint64_t next() {
     uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
@@ -28,6 +41,11 @@ class SplitMix64 {
   int64_t below(int64_t n) { return static_cast<int64_t>(uniform() * static_cast<double>(n)); }
 
  private:
+  static uint64_t mix_in(uint64_t state, std::initializer_list<uint64_t> ids) {
+    for (uint64_t id : ids) state = SplitMix64(state ^ (id * 0x9E3779B97F4A7C15ULL)).next();
+    return state;
+  }
+
   uint64_t state_;
 };
 

@@ -7,7 +7,7 @@
 
 #include "mmtrain/config/config.h"
 #include "mmtrain/eval/embed.h"
-#include "mmtrain/train/checkpoint.h"
+#include "mmtrain/io/checkpoint_file.h"
 
 namespace mmtrain {
 

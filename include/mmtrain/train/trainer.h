@@ -7,6 +7,7 @@
 #include "mmtrain/config/config.h"
 #include "mmtrain/eval/evaluate.h"
 #include "mmtrain/train/accumulation.h"
+#include "mmtrain/train/step_clock.h"
 
 namespace mmtrain {
 
@@ -20,23 +21,12 @@ struct TrainOptions {
   bool save_final_checkpoint = true;
 };
 
-// Where step time went, over the timed steps.
-struct StepTiming {
-  int64_t steps = 0;
-  int64_t samples = 0;
-  double seconds = 0.0;  // wall time of the timed steps
-  double data_wait = 0.0;
-  double forward = 0.0;  // loss included
-  double backward = 0.0;
-  double optimizer = 0.0;  // gradient norm, clipping and the AdamW step
-};
-
 struct TrainSummary {
   std::string run_dir;
   int64_t steps = 0;
   double last_loss = 0.0;
   Metrics eval;  // the final evaluation (empty without eval data)
-  StepTiming timing;
+  StepTiming timing;  // over the steps after TrainOptions::untimed_steps
 };
 
 // Throws ConfigError for a run folder that exists without `resume`, DataError for unreadable

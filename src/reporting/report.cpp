@@ -1,4 +1,4 @@
-#include "mmtrain/train/report.h"
+#include "mmtrain/reporting/report.h"
 
 #include <algorithm>
 #include <cctype>

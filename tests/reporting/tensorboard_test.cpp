@@ -1,4 +1,4 @@
-#include "mmtrain/train/tensorboard.h"
+#include "mmtrain/reporting/tensorboard.h"
 
 #include <array>
 #include <filesystem>

@@ -1,4 +1,4 @@
-#include "mmtrain/train/metrics_log.h"
+#include "mmtrain/reporting/metrics_log.h"
 
 #include <chrono>
 #include <cstdio>

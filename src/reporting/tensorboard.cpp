@@ -1,4 +1,4 @@
-#include "mmtrain/train/tensorboard.h"
+#include "mmtrain/reporting/tensorboard.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "mmtrain/train/metrics_log.h"
+#include "mmtrain/reporting/metrics_log.h"
 
 namespace mmtrain {
 namespace {

@@ -1,4 +1,4 @@
-#include "mmtrain/train/runtime.h"
+#include "mmtrain/runtime/startup.h"
 
 #include <dlfcn.h>
 #include <malloc.h>

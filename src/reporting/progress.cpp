@@ -1,6 +1,8 @@
-#include "mmtrain/train/progress.h"
+#include "mmtrain/reporting/progress.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 namespace mmtrain {
@@ -18,18 +20,6 @@ std::string format_duration(double seconds) {
                   static_cast<long long>(total / 60 % 60));
   }
   return text;
-}
-
-Throughput::Throughput() : last_(std::chrono::steady_clock::now()) {}
-
-double Throughput::seconds_since_tick() const {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - last_).count();
-}
-
-double Throughput::tick(int64_t samples) {
-  const double elapsed = seconds_since_tick();
-  last_ = std::chrono::steady_clock::now();
-  return elapsed > 0 ? static_cast<double>(samples) / elapsed : 0.0;
 }
 
 }  // namespace mmtrain

@@ -1,5 +1,6 @@
-// Process-wide settings every command applies before touching LibTorch: allocator tuning, thread
-// count and device.
+// Process start-up: the settings every command applies before touching LibTorch (BLAS kernels,
+// allocator tuning, thread count) and the device it runs on. Not the trainer's: eval, embed and the
+// tests' main apply them too.
 #pragma once
 
 #include <string>

@@ -1,0 +1,32 @@
+#include "mmtrain/train/run_dir.h"
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "support/temp_dir.h"
+
+namespace mmtrain {
+namespace {
+
+// RunDir never reads a checkpoint, so stand-in files serve as well as real ones.
+TEST(RunDir, LatestPointsAtTheNewestAndPruningKeepsItAndTheNewestK) {
+  test::TempDir dir;
+  RunDir run((dir.path() / "run").string());
+  run.create();
+  for (int64_t step : {100, 200, 300, 400}) {
+    test::TempDir::write_file(run.checkpoint_path(step), "checkpoint " + std::to_string(step));
+    run.point_latest(run.checkpoint_path(step));
+  }
+  run.prune(2);
+  EXPECT_FALSE(std::filesystem::exists(run.checkpoint_path(100)));
+  EXPECT_FALSE(std::filesystem::exists(run.checkpoint_path(200)));
+  EXPECT_TRUE(std::filesystem::exists(run.checkpoint_path(300)));
+  ASSERT_TRUE(run.latest().has_value());
+  EXPECT_EQ(*run.latest(), run.checkpoint_path(400));
+  EXPECT_TRUE(std::filesystem::is_symlink(run.checkpoints() + "/latest"));
+  EXPECT_EQ(std::filesystem::read_symlink(run.checkpoints() + "/latest"), "step_00000400.pt");
+}
+
+}  // namespace
+}  // namespace mmtrain
