@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
-# Installs what mmtrain's build, demo and tests need on Debian 12 (run as root). Idempotent:
+# Installs what mmtrain's build and demo need on Debian 12 (run as root), and with --tests what the
+# tests and benchmarks need too. Idempotent:
 # installs only what is missing, and changes nothing else.
 set -euo pipefail
 
+# What building mmtrain and running it need (the demo).
 packages=(
   build-essential cmake pkg-config ccache
   libtorch-dev libopencv-dev libsentencepiece-dev libyaml-cpp-dev libspdlog-dev
   libgtest-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev libarchive-dev libjpeg62-turbo-dev libgloo-dev
   libblas-dev           # cblas.h and the link name; at run time libblas.so.3 is OpenBLAS
   libopenblas0-openmp   # LibTorch otherwise loads the reference BLAS, 20-40x slower
-  python3-torch         # reference values for tests (never a dependency of mmtrain itself)
+  dataset-fashion-mnist # scripts/prepare_fashion_mnist.sh
+)
+# What the tests and benchmarks add (--tests); none of it is a dependency of mmtrain itself.
+test_packages=(
+  python3-torch         # reference values for tests, and the PyTorch side of the benchmarks
   python3-venv ca-certificates  # scripts/reference_data.sh: open_clip from PyPI, pinned, for reference values
   python3-torchvision python3-pil  # scripts/bench_data.sh: the torchvision pipeline it compares with
-  dataset-fashion-mnist
   chromium              # renders report.html in tests (headless screenshot)
 )
+case ${1:-} in
+  "") ;;
+  --tests) packages+=("${test_packages[@]}") ;;
+  *) echo "usage: scripts/setup.sh [--tests]" >&2; exit 2 ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do
