@@ -139,6 +139,18 @@ TEST_P(ZooFusion, BuildsByNameAndMatchesTowerOutputs) {
   EXPECT_EQ(model->fusion().match(out.image, out.text).sizes(), (std::vector<int64_t>{2}));
 }
 
+// model.fusion.mlp_ratio reaches the fusion encoder's MLP: 32 wide at ratio 2 is 64 hidden units,
+// where the 4.0 once hard-coded in the factory gave 128.
+TEST_P(ZooFusion, ConfigMlpRatioSetsTheFusionEncodersMlpWidth) {
+  ModelConfig config = small_model_config(GetParam());
+  config.fusion.mlp_ratio = 2.0;
+  auto params = build_model(config, TextVocab{50, 3})->named_parameters();
+  const std::string c_fc = GetParam() == std::string("early") ? "fusion.transformer.resblocks.0.mlp.c_fc.weight"
+                                                               : "fusion.blocks.0.mlp.c_fc.weight";
+  ASSERT_NE(params.find(c_fc), nullptr) << c_fc;
+  EXPECT_EQ(params[c_fc].sizes(), (std::vector<int64_t>{64, 32}));  // [hidden, width]
+}
+
 INSTANTIATE_TEST_SUITE_P(Types, ZooFusion, ::testing::Values("early", "cross_attention"));
 
 TEST(ZooFusionRegistry, AddsBothFusedTypesNextToLate) {
