@@ -246,6 +246,7 @@ void visit_fields(V& v, FusionConfig& c) {
   v("width", c.width, positive);
   v("layers", c.layers, positive);
   v("heads", c.heads, positive);
+  v("mlp_ratio", c.mlp_ratio, positive);
 }
 
 template <class V>

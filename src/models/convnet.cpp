@@ -21,22 +21,22 @@ void push_conv_bn_relu(torch::nn::Sequential& seq, int in, int out, int stride) 
 }  // namespace
 
 ConvNetImpl::ConvNetImpl(const ConvNetOptions& options) : options_(options) {
-  TORCH_CHECK(options.width > 0, "convnet: width must be positive, found ", options.width);
-  TORCH_CHECK(options.layers > 0, "convnet: layers must be positive, found ", options.layers);
-  const int downsample = 1 << (options.layers - 1);
-  TORCH_CHECK(options.image_size > 0 && options.image_size % downsample == 0,
-              "convnet: image size ", options.image_size, " must be a positive multiple of ",
-              downsample, " for ", options.layers, " stages");
+  TORCH_CHECK(options.width() > 0, "convnet: width must be positive, found ", options.width());
+  TORCH_CHECK(options.layers() > 0, "convnet: layers must be positive, found ", options.layers());
+  const int downsample = 1 << (options.layers() - 1);
+  TORCH_CHECK(options.image_size() > 0 && options.image_size() % downsample == 0,
+              "convnet: image size ", options.image_size(), " must be a positive multiple of ",
+              downsample, " for ", options.layers(), " stages");
   torch::nn::Sequential features;
   int in_channels = 3;
-  for (int stage = 0; stage < options.layers; ++stage) {
-    const int channels = options.width << stage;
+  for (int stage = 0; stage < options.layers(); ++stage) {
+    const int channels = options.width() << stage;
     push_conv_bn_relu(features, in_channels, channels, stage == 0 ? 1 : 2);
     push_conv_bn_relu(features, channels, channels, 1);
     in_channels = channels;
   }
   features_ = register_module("features", features);
-  proj_ = register_module("proj", torch::nn::Linear(in_channels, options.width));
+  proj_ = register_module("proj", torch::nn::Linear(in_channels, options.width()));
 }
 
 Encoded ConvNetImpl::forward(const torch::Tensor& images) {

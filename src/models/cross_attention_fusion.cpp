@@ -42,16 +42,16 @@ torch::Tensor CrossAttentionImpl::forward(const torch::Tensor& x, const torch::T
 }
 
 CrossAttentionBlockImpl::CrossAttentionBlockImpl(const TransformerOptions& options) {
-  const auto hidden = static_cast<int>(std::lround(options.width * options.mlp_ratio));
+  const auto hidden = static_cast<int>(std::lround(options.width() * options.mlp_ratio()));
   auto layer_norm = [&] {
-    return torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.width}));
+    return torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.width()}));
   };
   ln_1_ = register_module("ln_1", layer_norm());
-  attn_ = register_module("attn", SelfAttention(options.width, options.heads));
+  attn_ = register_module("attn", SelfAttention(options.width(), options.heads()));
   ln_cross_ = register_module("ln_cross", layer_norm());
-  cross_attn_ = register_module("cross_attn", CrossAttention(options.width, options.heads));
+  cross_attn_ = register_module("cross_attn", CrossAttention(options.width(), options.heads()));
   ln_2_ = register_module("ln_2", layer_norm());
-  mlp_ = register_module("mlp", Mlp(options.width, hidden, options.act));
+  mlp_ = register_module("mlp", Mlp(options.width(), hidden, options.act()));
 }
 
 void CrossAttentionBlockImpl::reset_parameters(double attn_std, double proj_std, double fc_std) {
@@ -71,11 +71,10 @@ torch::Tensor CrossAttentionBlockImpl::forward(const torch::Tensor& x, const tor
 
 CrossAttentionFusionImpl::CrossAttentionFusionImpl(const MatchFusionOptions& options)
     : MatchFusionImpl(options) {
-  const TransformerOptions block{options.width, options.layers, options.heads, options.mlp_ratio,
-                                 Activation::Gelu};
+  const TransformerOptions block = transformer_options_of(options);
   blocks_ = register_module("blocks", torch::nn::ModuleList());
-  const BlockInitStd init = clip_block_init_std(options.width, options.layers);
-  for (int i = 0; i < options.layers; ++i) {
+  const BlockInitStd init = clip_block_init_std(options.width(), options.layers());
+  for (int i = 0; i < options.layers(); ++i) {
     CrossAttentionBlock layer(block);
     layer->reset_parameters(init.attn, init.proj, init.fc);
     blocks_->push_back(layer);

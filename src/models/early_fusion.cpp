@@ -12,12 +12,11 @@ constexpr int64_t kImageType = 1;
 EarlyFusionImpl::EarlyFusionImpl(const MatchFusionOptions& options) : MatchFusionImpl(options) {
   // CLIP's scale for its class embedding; the blocks normalise before attending, so the scale only
   // sets how much these start with in the residual stream.
-  const double scale = std::pow(options.width, -0.5);
-  cls_token_ = register_parameter("cls_token", scale * torch::randn({options.width}));
-  type_embedding_ = register_parameter("type_embedding", scale * torch::randn({2, options.width}));
+  const double scale = std::pow(options.width(), -0.5);
+  cls_token_ = register_parameter("cls_token", scale * torch::randn({options.width()}));
+  type_embedding_ = register_parameter("type_embedding", scale * torch::randn({2, options.width()}));
   transformer_ = register_module(
-      "transformer", Transformer(TransformerOptions{options.width, options.layers, options.heads,
-                                                    options.mlp_ratio, Activation::Gelu}));
+      "transformer", Transformer(transformer_options_of(options)));
 }
 
 torch::Tensor EarlyFusionImpl::match(const Encoded& image, const Encoded& text) {

@@ -11,10 +11,14 @@ const double kMaxLogScale = std::log(100.0);
 }
 
 LateFusionImpl::LateFusionImpl(const FusionDims& dims) {
+  // FusionDims are set by name, so one forgotten is a 0 here, not a model with empty projections.
+  TORCH_CHECK(dims.image_width() > 0 && dims.text_width() > 0 && dims.embed_dim() > 0,
+              "fusion: image_width, text_width and embed_dim must all be positive, found ", dims.image_width(),
+              ", ", dims.text_width(), ", ", dims.embed_dim());
   image_projection_ = register_parameter(
-      "image_projection", std::pow(dims.image_width, -0.5) * torch::randn({dims.image_width, dims.embed_dim}));
+      "image_projection", std::pow(dims.image_width(), -0.5) * torch::randn({dims.image_width(), dims.embed_dim()}));
   text_projection_ = register_parameter(
-      "text_projection", std::pow(dims.text_width, -0.5) * torch::randn({dims.text_width, dims.embed_dim}));
+      "text_projection", std::pow(dims.text_width(), -0.5) * torch::randn({dims.text_width(), dims.embed_dim()}));
   log_logit_scale_ = register_parameter("logit_scale", torch::full({}, std::log(1.0 / 0.07)));
 }
 

@@ -26,13 +26,13 @@ torch::Tensor key_padding_bias(const torch::Tensor& pad_mask, torch::ScalarType 
 }
 
 MatchFusionImpl::MatchFusionImpl(const MatchFusionOptions& options) {
-  const auto& dims = options.dims;
+  const auto& dims = options.dims();
   dual_ = register_module("dual", std::make_shared<LateFusionImpl>(dims));
-  image_input_ = register_module("image_input", torch::nn::Linear(dims.image_width, options.width));
-  text_input_ = register_module("text_input", torch::nn::Linear(dims.text_width, options.width));
+  image_input_ = register_module("image_input", torch::nn::Linear(dims.image_width(), options.width()));
+  text_input_ = register_module("text_input", torch::nn::Linear(dims.text_width(), options.width()));
   ln_final_ = register_module("ln_final",
-                              torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.width})));
-  match_head_ = register_module("match_head", torch::nn::Linear(options.width, 1));
+                              torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.width()})));
+  match_head_ = register_module("match_head", torch::nn::Linear(options.width(), 1));
 }
 
 MatchFusionImpl::Projected MatchFusionImpl::project_tokens(const Encoded& image,

@@ -59,15 +59,25 @@ Pooling parse_pooling(const std::string& name) {
 }
 
 std::shared_ptr<VisionTowerImpl> make_vit(const VisionConfig& c) {
-  return std::make_shared<VitImpl>(VitOptions{c.image_size, c.patch_size, c.width, c.layers, c.heads,
-                                              c.mlp_ratio, parse_activation(c.act),
-                                              parse_pooling(c.pool)});
+  return std::make_shared<VitImpl>(VitOptions(c.image_size)
+                                       .patch_size(c.patch_size)
+                                       .width(c.width)
+                                       .layers(c.layers)
+                                       .heads(c.heads)
+                                       .mlp_ratio(c.mlp_ratio)
+                                       .act(parse_activation(c.act))
+                                       .pool(parse_pooling(c.pool)));
 }
 
 std::shared_ptr<TextTowerImpl> make_text_transformer(const TextConfig& c, const TextVocab& vocab) {
   return std::make_shared<TextTransformerImpl>(
-      TextTransformerOptions{vocab.vocab_size, c.context_length, c.width, c.layers, c.heads,
-                             c.mlp_ratio, parse_activation(c.act), vocab.eos_id});
+      TextTransformerOptions(vocab.vocab_size, vocab.eos_id)
+          .context_length(c.context_length)
+          .width(c.width)
+          .layers(c.layers)
+          .heads(c.heads)
+          .mlp_ratio(c.mlp_ratio)
+          .act(parse_activation(c.act)));
 }
 
 }  // namespace
@@ -112,7 +122,8 @@ MultimodalModel build_model(const ModelConfig& config, const TextVocab& vocab) {
   auto vision = build_vision_tower(config.vision);
   auto text = build_text_tower(config.text, vocab);
   auto fusion = fusion_registry().find(config.fusion.type, "model.fusion.type")(
-      config.fusion, FusionDims{vision->width(), text->width(), config.embed_dim});
+      config.fusion,
+      FusionDims().image_width(vision->width()).text_width(text->width()).embed_dim(config.embed_dim));
   return MultimodalModel(std::move(vision), std::move(text), std::move(fusion));
 }
 

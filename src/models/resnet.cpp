@@ -30,18 +30,18 @@ torch::nn::AvgPool2d avg_pool(int stride) {
 }
 
 void check_options(const ResNetOptions& o) {
-  TORCH_CHECK(o.image_size > 0 && o.image_size % kTotalStride == 0, "resnet: image size ",
-              o.image_size, " must be a positive multiple of ", kTotalStride,
+  TORCH_CHECK(o.image_size() > 0 && o.image_size() % kTotalStride == 0, "resnet: image size ",
+              o.image_size(), " must be a positive multiple of ", kTotalStride,
               " (the tower downsamples by ", kTotalStride, ")");
-  TORCH_CHECK(o.width > 0 && o.width % 2 == 0, "resnet: width must be a positive even number "
-              "(the stem's first two convs are width/2 wide), found ", o.width);
-  TORCH_CHECK(o.stage_layers.size() == kStages, "resnet: expected ", kStages,
-              " stage layer counts, found ", o.stage_layers.size());
-  for (int layers : o.stage_layers) {
+  TORCH_CHECK(o.width() > 0 && o.width() % 2 == 0, "resnet: width must be a positive even number "
+              "(the stem's first two convs are width/2 wide), found ", o.width());
+  TORCH_CHECK(o.stage_layers().size() == kStages, "resnet: expected ", kStages,
+              " stage layer counts, found ", o.stage_layers().size());
+  for (int layers : o.stage_layers()) {
     TORCH_CHECK(layers > 0, "resnet: stage layer counts must be positive, found ", layers);
   }
-  const int embed_dim = o.width * 8 * BottleneckImpl::kExpansion;
-  TORCH_CHECK(o.heads > 0 && embed_dim % o.heads == 0, "resnet: ", o.heads,
+  const int embed_dim = o.width() * 8 * BottleneckImpl::kExpansion;
+  TORCH_CHECK(o.heads() > 0 && embed_dim % o.heads() == 0, "resnet: ", o.heads(),
               " heads do not divide the ", embed_dim, " channels of the last stage");
 }
 
@@ -101,7 +101,7 @@ std::pair<torch::Tensor, torch::Tensor> AttentionPool2dImpl::forward(const torch
 
 ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
   check_options(options);
-  const int w = options.width;
+  const int w = options.width();
   conv1_ = register_module("conv1", conv(3, w / 2, 3, 2));
   bn1_ = register_module("bn1", batch_norm(w / 2));
   conv2_ = register_module("conv2", conv(w / 2, w / 2, 3));
@@ -113,7 +113,7 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
   for (int stage = 0; stage < kStages; ++stage) {
     const int planes = w << stage;
     torch::nn::Sequential blocks;
-    for (int block = 0; block < options.stage_layers[stage]; ++block) {
+    for (int block = 0; block < options.stage_layers()[stage]; ++block) {
       const int stride = (stage > 0 && block == 0) ? 2 : 1;
       blocks->push_back(Bottleneck(in_channels, planes, stride));
       in_channels = planes * BottleneckImpl::kExpansion;
@@ -121,8 +121,8 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
     stages_.push_back(register_module("layer" + std::to_string(stage + 1), blocks));
   }
   attnpool_ = register_module(
-      "attnpool", AttentionPool2d(options.image_size / kTotalStride, in_channels, options.heads,
-                                  options.output_dim));
+      "attnpool", AttentionPool2d(options.image_size() / kTotalStride, in_channels, options.heads(),
+                                  options.output_dim()));
 }
 
 torch::Tensor ResNetImpl::stem(const torch::Tensor& images) {
@@ -133,8 +133,8 @@ torch::Tensor ResNetImpl::stem(const torch::Tensor& images) {
 }
 
 Encoded ResNetImpl::forward(const torch::Tensor& images) {
-  TORCH_CHECK(images.size(2) == options_.image_size && images.size(3) == options_.image_size,
-              "resnet: expected ", options_.image_size, "x", options_.image_size, " images, found ",
+  TORCH_CHECK(images.size(2) == options_.image_size() && images.size(3) == options_.image_size(),
+              "resnet: expected ", options_.image_size(), "x", options_.image_size(), " images, found ",
               images.size(2), "x", images.size(3));
   auto x = stem(images);
   for (auto& stage : stages_) x = stage->forward(x);  // [B,32w,H/32,W/32]

@@ -8,15 +8,17 @@
 namespace mmtrain {
 
 TextTransformerImpl::TextTransformerImpl(const TextTransformerOptions& options) : options_(options) {
+  // Also what catches vocab_size and eos_id passed the wrong way round.
+  TORCH_CHECK(options.eos_id() >= 0 && options.eos_id() < options.vocab_size(), "text transformer: eos_id ",
+              options.eos_id(), " is not an id of the ", options.vocab_size(), "-token vocabulary");
   token_embedding_ = register_module(
-      "token_embedding", torch::nn::Embedding(options.vocab_size, options.width));
+      "token_embedding", torch::nn::Embedding(options.vocab_size(), options.width()));
   positional_embedding_ = register_parameter(
-      "positional_embedding", torch::empty({options.context_length, options.width}));
+      "positional_embedding", torch::empty({options.context_length(), options.width()}));
   transformer_ = register_module(
       "transformer",
-      Transformer(TransformerOptions{options.width, options.layers, options.heads, options.mlp_ratio,
-                                     options.act}));
-  ln_final_ = register_module("ln_final", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.width})));
+      Transformer(transformer_options_of(options).act(options.act())));
+  ln_final_ = register_module("ln_final", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.width()})));
   torch::NoGradGuard no_grad;
   token_embedding_->weight.normal_(0.0, 0.02);
   positional_embedding_.normal_(0.0, 0.01);
@@ -32,15 +34,15 @@ torch::Tensor causal_mask(int64_t length, const torch::Tensor& like) {
 
 torch::Tensor TextTransformerImpl::stream_in(const torch::Tensor& tokens) {
   const int64_t length = tokens.size(1);
-  TORCH_CHECK(length <= options_.context_length, "text of ", length,
-              " tokens exceeds context length ", options_.context_length);
+  TORCH_CHECK(length <= options_.context_length(), "text of ", length,
+              " tokens exceeds context length ", options_.context_length());
   return token_embedding_(tokens) + positional_embedding_.slice(0, 0, length);  // [B,L,D]
 }
 
 // Pooled at the end-of-text token; everything after it is padding. Searching for the id (not for
 // the padding id) keeps CLIP's vocabulary working, where padding id 0 is also "!".
 torch::Tensor TextTransformerImpl::eot_positions(const torch::Tensor& tokens) const {
-  return tokens.eq(options_.eos_id).to(torch::kInt).argmax(1);  // [B]
+  return tokens.eq(options_.eos_id()).to(torch::kInt).argmax(1);  // [B]
 }
 
 Encoded TextTransformerImpl::forward(const torch::Tensor& tokens) {

@@ -71,11 +71,11 @@ torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
 }
 
 ResidualBlockImpl::ResidualBlockImpl(const TransformerOptions& options) {
-  const auto hidden = static_cast<int>(std::lround(options.width * options.mlp_ratio));
-  ln_1_ = register_module("ln_1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.width})));
-  attn_ = register_module("attn", SelfAttention(options.width, options.heads));
-  ln_2_ = register_module("ln_2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.width})));
-  mlp_ = register_module("mlp", Mlp(options.width, hidden, options.act));
+  const auto hidden = static_cast<int>(std::lround(options.width() * options.mlp_ratio()));
+  ln_1_ = register_module("ln_1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.width()})));
+  attn_ = register_module("attn", SelfAttention(options.width(), options.heads()));
+  ln_2_ = register_module("ln_2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.width()})));
+  mlp_ = register_module("mlp", Mlp(options.width(), hidden, options.act()));
 }
 
 void ResidualBlockImpl::reset_parameters(double attn_std, double proj_std, double fc_std) {
@@ -106,7 +106,7 @@ torch::Tensor ResidualBlockImpl::forward_rows(const torch::Tensor& x, const torc
 
 TransformerImpl::TransformerImpl(const TransformerOptions& options) : options_(options) {
   resblocks_ = register_module("resblocks", torch::nn::ModuleList());
-  for (int i = 0; i < options.layers; ++i) resblocks_->push_back(ResidualBlock(options));
+  for (int i = 0; i < options.layers(); ++i) resblocks_->push_back(ResidualBlock(options));
   reset_parameters();
 }
 
@@ -119,7 +119,7 @@ BlockInitStd clip_block_init_std(int width, int layers) {
 }
 
 void TransformerImpl::reset_parameters() {
-  const BlockInitStd init = clip_block_init_std(options_.width, options_.layers);
+  const BlockInitStd init = clip_block_init_std(options_.width(), options_.layers());
   for (auto& block : *resblocks_) {
     block->as<ResidualBlockImpl>()->reset_parameters(init.attn, init.proj, init.fc);
   }

@@ -11,7 +11,7 @@ namespace mmtrain {
 namespace {
 
 MatchFusionOptions match_fusion_options(const FusionConfig& c, const FusionDims& dims) {
-  return MatchFusionOptions{dims, c.width, c.layers, c.heads, 4.0};
+  return MatchFusionOptions(dims).width(c.width).layers(c.layers).heads(c.heads).mlp_ratio(c.mlp_ratio);
 }
 
 template <class Impl>

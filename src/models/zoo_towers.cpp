@@ -14,16 +14,19 @@ namespace {
 constexpr int kResNetOutputPerWidth = 16;
 
 std::shared_ptr<VisionTowerImpl> make_resnet(const VisionConfig& c) {
-  return std::make_shared<ResNetImpl>(ResNetOptions{
-      c.image_size, c.width, c.stage_layers, c.heads, c.width * kResNetOutputPerWidth});
+  return std::make_shared<ResNetImpl>(ResNetOptions(c.image_size)
+                                          .width(c.width)
+                                          .stage_layers(c.stage_layers)
+                                          .heads(c.heads)
+                                          .output_dim(c.width * kResNetOutputPerWidth));
 }
 
 std::shared_ptr<VisionTowerImpl> make_convnet(const VisionConfig& c) {
-  return std::make_shared<ConvNetImpl>(ConvNetOptions{c.image_size, c.width, c.layers});
+  return std::make_shared<ConvNetImpl>(ConvNetOptions(c.image_size).width(c.width).layers(c.layers));
 }
 
 std::shared_ptr<TextTowerImpl> make_bow(const TextConfig& c, const TextVocab& vocab) {
-  return std::make_shared<BowTextImpl>(BowTextOptions{vocab.vocab_size, c.width, vocab.eos_id});
+  return std::make_shared<BowTextImpl>(BowTextOptions(vocab.vocab_size, vocab.eos_id).width(c.width));
 }
 
 }  // namespace

@@ -84,6 +84,7 @@ TEST(ConfigDefaults, EmptyDocumentGivesContractDefaults) {
   EXPECT_EQ(c.model.fusion.width, 256);
   EXPECT_EQ(c.model.fusion.layers, 2);
   EXPECT_EQ(c.model.fusion.heads, 4);
+  EXPECT_EQ(c.model.fusion.mlp_ratio, 4.0);
   EXPECT_EQ(c.model.init_from.format, "");
   EXPECT_EQ(c.model.init_from.weights, "");
   EXPECT_EQ(c.model.init_from.config, "");
@@ -501,6 +502,17 @@ TEST(ConfigStageLayers, ResnetStagesReadAndRoundTripAsFourIntegers) {
   const Config config = parse_config("model:\n  vision: {type: resnet, stage_layers: [3, 4, 6, 3]}\n", "x.yaml");
   EXPECT_EQ(config.model.vision.stage_layers, (std::vector<int>{3, 4, 6, 3}));
   EXPECT_EQ(parse_config(config_to_yaml(config), "y.yaml").model.vision.stage_layers, config.model.vision.stage_layers);
+}
+
+TEST(ConfigFusion, MlpRatioIsReadAndRoundTrips) {
+  const Config config = parse_config("model:\n  fusion: {type: early, mlp_ratio: 2.0}\n", kSource);
+  EXPECT_EQ(config.model.fusion.mlp_ratio, 2.0);
+  EXPECT_EQ(parse_config(config_to_yaml(config), "y.yaml").model.fusion.mlp_ratio, 2.0);
+}
+
+TEST(ConfigFusion, MlpRatioMustBePositive) {
+  EXPECT_EQ(parse_error("model:\n  fusion: {type: early, mlp_ratio: 0}\n"),
+            "configs/run.yaml:2: model.fusion.mlp_ratio: must be positive, found 0");
 }
 
 TEST(ConfigStageLayers, WrongLengthZeroOrFractionalStagesNameTheKey) {

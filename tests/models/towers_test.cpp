@@ -12,11 +12,14 @@ namespace {
 constexpr int kEos = 3;  // int like the other literals: torch::tensor wants one scalar type
 
 TextTransformer small_text_tower() {
-  return TextTransformer(TextTransformerOptions{50, 12, 32, 2, 4, 4.0, Activation::Gelu, kEos});
+  return TextTransformer(TextTransformerOptions(50, kEos).context_length(12).width(32).layers(2).heads(4));
 }
 
+// 32x32 images in 8x8 patches: 16 patch tokens, class-token pooling.
+Vit small_vit() { return Vit(VitOptions(32).patch_size(8).width(48).layers(2).heads(4)); }
+
 TEST(Vit, ReturnsClassPlusPatchTokensAndPooledClassToken) {
-  Vit vit(VitOptions{32, 8, 48, 2, 4, 4.0, Activation::Gelu, Pooling::Cls});
+  auto vit = small_vit();
   auto out = vit->forward(torch::randn({3, 3, 32, 32}));
   EXPECT_EQ(out.tokens.sizes(), (std::vector<int64_t>{3, 1 + 16, 48}));
   EXPECT_EQ(out.pooled.sizes(), (std::vector<int64_t>{3, 48}));
@@ -24,7 +27,7 @@ TEST(Vit, ReturnsClassPlusPatchTokensAndPooledClassToken) {
 }
 
 TEST(Vit, MeanPoolingAveragesThePatchTokens) {
-  Vit vit(VitOptions{32, 16, 32, 1, 2, 4.0, Activation::QuickGelu, Pooling::Mean});
+  Vit vit(VitOptions(32).patch_size(16).width(32).layers(1).heads(2).act(Activation::QuickGelu).pool(Pooling::Mean));
   auto out = vit->forward(torch::randn({2, 3, 32, 32}));
   EXPECT_TRUE(torch::allclose(out.pooled, out.tokens.slice(1, 1).mean(1)));
 }
@@ -38,6 +41,18 @@ TEST(TextTransformer, PoolsAtTheEndOfTextTokenAndMasksWhatFollows) {
   EXPECT_TRUE(torch::equal(out.pooled[1], out.tokens[1][2]));
   auto expected_mask = torch::tensor({{0, 0, 0, 0, 1, 1}, {0, 0, 0, 1, 1, 1}}).to(torch::kBool);
   EXPECT_TRUE(torch::equal(out.pad_mask, expected_mask));
+}
+
+// vocab_size and eos_id are the options' two positional values, both int64: passed the wrong way
+// round, the end-of-text id falls outside the vocabulary.
+TEST(TextTransformer, RefusesAnEndOfTextIdOutsideTheVocabulary) {
+  try {
+    TextTransformer(TextTransformerOptions(kEos, 50).width(32).layers(1).heads(4));
+    FAIL() << "expected an error";
+  } catch (const c10::Error& error) {
+    EXPECT_NE(std::string(error.what()).find("eos_id 50 is not an id of the 3-token vocabulary"), std::string::npos)
+        << error.what();
+  }
 }
 
 TEST(TextTransformer, IsCausalSoLaterTokensDoNotChangeEarlierOutputs) {
@@ -77,7 +92,7 @@ void expect_same_run(const PooledRun& pruned, const PooledRun& full) {
 
 // forward_pooled runs the last block for the class token only: the same output and gradients.
 TEST(Vit, ForwardPooledGivesTheClassTokenAndGradientsOfTheFullForward) {
-  Vit vit(VitOptions{32, 8, 48, 2, 4, 4.0, Activation::Gelu, Pooling::Cls});
+  auto vit = small_vit();
   const auto images = torch::randn({3, 3, 32, 32});
   expect_same_run(pooled_run(vit, [&] { return vit->forward_pooled(images); }),
                   pooled_run(vit, [&] { return vit->forward(images).pooled; }));

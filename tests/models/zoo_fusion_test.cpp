@@ -16,10 +16,24 @@ constexpr int kImageWidth = 16, kImageTokens = 5;
 constexpr int kTextWidth = 24, kTextTokens = 7;
 constexpr int kEmbedDim = 8;
 
-std::shared_ptr<MatchFusionImpl> make_fusion(const std::string& type) {
-  const MatchFusionOptions options{FusionDims{kImageWidth, kTextWidth, kEmbedDim}, 32, 2, 4, 4.0};
+FusionDims small_dims() {
+  return FusionDims().image_width(kImageWidth).text_width(kTextWidth).embed_dim(kEmbedDim);
+}
+
+std::shared_ptr<MatchFusionImpl> make_fusion(const std::string& type, const FusionDims& dims = small_dims()) {
+  const MatchFusionOptions options = MatchFusionOptions(dims).width(32).layers(2).heads(4);
   if (type == "early") return std::make_shared<EarlyFusionImpl>(options);
   return std::make_shared<CrossAttentionFusionImpl>(options);
+}
+
+// Small towers around a fusion of `type` of one block, 32 wide.
+ModelConfig small_model_config(const std::string& type) {
+  ModelConfig config;
+  config.embed_dim = kEmbedDim;
+  config.vision = VisionConfig{"vit", 32, 16, 16, 1, 2, 4.0, "gelu", "cls"};
+  config.text = TextConfig{"transformer", 8, 24, 1, 2, 4.0, "gelu"};
+  config.fusion = FusionConfig{type, 32, 1, 4};
+  return config;
 }
 
 Encoded image_batch() {
@@ -102,19 +116,39 @@ TEST_P(ZooFusion, ClampsTheDualEncodersLogitScale) {
   EXPECT_NEAR(fusion->logit_scale().item<double>(), 100.0, 1e-3);
 }
 
+// FusionDims are set by name; one forgotten stays 0 and must not build a fusion with empty
+// projections.
+TEST_P(ZooFusion, RefusesFusionDimsLeftUnset) {
+  const FusionDims no_embed_dim = FusionDims().image_width(kImageWidth).text_width(kTextWidth);
+  try {
+    make_fusion(GetParam(), no_embed_dim);
+    FAIL() << "expected an error";
+  } catch (const c10::Error& error) {
+    EXPECT_NE(std::string(error.what()).find("must all be positive, found 16, 24, 0"), std::string::npos)
+        << error.what();
+  }
+}
+
 TEST_P(ZooFusion, BuildsByNameAndMatchesTowerOutputs) {
   register_zoo_fusion();
-  ModelConfig config;
-  config.embed_dim = kEmbedDim;
-  config.vision = VisionConfig{"vit", 32, 16, 16, 1, 2, 4.0, "gelu", "cls"};
-  config.text = TextConfig{"transformer", 8, 24, 1, 2, 4.0, "gelu"};
-  config.fusion = FusionConfig{GetParam(), 32, 1, 4};
-  auto model = build_model(config, TextVocab{50, 3});
+  auto model = build_model(small_model_config(GetParam()), TextVocab{50, 3});
   ASSERT_TRUE(model->fusion().has_match());
 
   auto tokens = torch::tensor({{2, 7, 8, 3, 0, 0, 0, 0}, {2, 9, 3, 0, 0, 0, 0, 0}}, torch::kLong);
   auto out = model->forward(torch::randn({2, 3, 32, 32}), tokens);
   EXPECT_EQ(model->fusion().match(out.image, out.text).sizes(), (std::vector<int64_t>{2}));
+}
+
+// model.fusion.mlp_ratio reaches the fusion encoder's MLP: 32 wide at ratio 2 is 64 hidden units,
+// where the 4.0 once hard-coded in the factory gave 128.
+TEST_P(ZooFusion, ConfigMlpRatioSetsTheFusionEncodersMlpWidth) {
+  ModelConfig config = small_model_config(GetParam());
+  config.fusion.mlp_ratio = 2.0;
+  auto params = build_model(config, TextVocab{50, 3})->named_parameters();
+  const std::string c_fc = GetParam() == std::string("early") ? "fusion.transformer.resblocks.0.mlp.c_fc.weight"
+                                                               : "fusion.blocks.0.mlp.c_fc.weight";
+  ASSERT_NE(params.find(c_fc), nullptr) << c_fc;
+  EXPECT_EQ(params[c_fc].sizes(), (std::vector<int64_t>{64, 32}));  // [hidden, width]
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, ZooFusion, ::testing::Values("early", "cross_attention"));

@@ -16,9 +16,11 @@ using Shape = std::vector<int64_t>;
 
 // Two blocks in a stage, so that the identity shortcut is exercised as well as the downsampling
 // one.
-ResNet small_resnet() { return ResNet(ResNetOptions{64, 8, {1, 2, 1, 1}, 4, 40}); }
-ConvNet small_convnet() { return ConvNet(ConvNetOptions{16, 8, 3}); }
-BowText small_bow() { return BowText(BowTextOptions{50, 16, kEos}); }
+ResNet small_resnet() {
+  return ResNet(ResNetOptions(64).width(8).stage_layers({1, 2, 1, 1}).heads(4).output_dim(40));
+}
+ConvNet small_convnet() { return ConvNet(ConvNetOptions(16).width(8).layers(3)); }
+BowText small_bow() { return BowText(BowTextOptions(50, kEos).width(16)); }
 
 torch::Tensor some_tokens() {
   return torch::tensor({{2, 7, 8, kEos, 0, 0}, {2, 9, kEos, 0, 0, 0}}, torch::kLong);
@@ -49,7 +51,7 @@ TEST(ResNet, EveryParameterReceivesAGradient) {
 
 TEST(ResNet, RejectsAnImageSizeNotDivisibleBy32) {
   try {
-    ResNet(ResNetOptions{48, 8, {1, 1, 1, 1}, 4, 40});
+    ResNet(ResNetOptions(48).width(8).stage_layers({1, 1, 1, 1}).heads(4).output_dim(40));
     FAIL() << "expected an error";
   } catch (const c10::Error& error) {
     const std::string message = error.what();
@@ -102,6 +104,17 @@ TEST(BowText, PoolsOnlyUpToTheEndOfTextToken) {
   auto pooled = tower->forward(tokens).pooled;
   EXPECT_TRUE(torch::equal(tower->forward(after_eos).pooled, pooled));
   EXPECT_FALSE(torch::allclose(tower->forward(before_eos).pooled[0], pooled[0]));
+}
+
+// As for the text transformer: vocab_size and eos_id passed the wrong way round are refused.
+TEST(BowText, RefusesAnEndOfTextIdOutsideTheVocabulary) {
+  try {
+    BowText(BowTextOptions(kEos, 50).width(16));
+    FAIL() << "expected an error";
+  } catch (const c10::Error& error) {
+    EXPECT_NE(std::string(error.what()).find("eos_id 50 is not an id of the 3-token vocabulary"), std::string::npos)
+        << error.what();
+  }
 }
 
 TEST(BowText, EveryParameterReceivesAGradient) {

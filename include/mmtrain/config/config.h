@@ -82,6 +82,7 @@ struct FusionConfig {
   int width = 256;
   int layers = 2;
   int heads = 4;
+  double mlp_ratio = 4.0;  // the fusion encoder's MLP; late fusion has none
 };
 
 // Fine-tuning: the architecture comes with the weights (an mmtrain checkpoint's model section, or

@@ -3,6 +3,7 @@
 // the first opens with a stride-2 conv and doubles the channels (width, 2*width, 4*width, ...).
 #pragma once
 
+#include <torch/arg.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/linear.h>
 
@@ -10,10 +11,12 @@
 
 namespace mmtrain {
 
+// The image size is the data's; the rest is set by name.
 struct ConvNetOptions {
-  int image_size = 32;
-  int width = 32;  // channels of the first stage, and D of the output
-  int layers = 3;  // stages; the feature map is image_size / 2^(layers-1) on a side
+  explicit ConvNetOptions(int image_size) : image_size_(image_size) {}
+  TORCH_ARG(int, image_size);
+  TORCH_ARG(int, width) = 32;  // channels of the first stage, and D of the output
+  TORCH_ARG(int, layers) = 3;  // stages; the feature map is image_size / 2^(layers-1) on a side
 };
 
 class ConvNetImpl : public VisionTowerImpl {
@@ -23,7 +26,7 @@ class ConvNetImpl : public VisionTowerImpl {
   // map is projected per position, so tokens share pooled's D (what fusions over tokens expect);
   // a linear projection commutes with the mean, so pooled is global average pool then Linear.
   Encoded forward(const torch::Tensor& images) override;
-  int width() const override { return options_.width; }
+  int width() const override { return options_.width(); }
 
  private:
   ConvNetOptions options_;

@@ -5,16 +5,19 @@
 
 #include <vector>
 
+#include <torch/arg.h>
 #include <torch/nn/module.h>
 
 #include "mmtrain/models/encoded.h"
 
 namespace mmtrain {
 
+// All three are required, and all three are ints: set by name, so that the two towers' widths
+// cannot trade places; one left unset stays 0, which the fusions refuse.
 struct FusionDims {
-  int image_width = 0;  // vision tower's D
-  int text_width = 0;   // text tower's D
-  int embed_dim = 0;    // shared embedding space
+  TORCH_ARG(int, image_width) = 0;  // vision tower's D
+  TORCH_ARG(int, text_width) = 0;   // text tower's D
+  TORCH_ARG(int, embed_dim) = 0;    // shared embedding space
 };
 
 class FusionImpl : public torch::nn::Module {

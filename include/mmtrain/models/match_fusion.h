@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include <torch/arg.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
@@ -12,12 +13,14 @@
 
 namespace mmtrain {
 
+// The dims come from the towers; the fusion encoder's shape is set by name.
 struct MatchFusionOptions {
-  FusionDims dims;
-  int width = 256;   // fusion encoder's width
-  int layers = 2;
-  int heads = 4;
-  double mlp_ratio = 4.0;
+  explicit MatchFusionOptions(const FusionDims& dims) : dims_(dims) {}
+  TORCH_ARG(FusionDims, dims);
+  TORCH_ARG(int, width) = 256;  // fusion encoder's width
+  TORCH_ARG(int, layers) = 2;
+  TORCH_ARG(int, heads) = 4;
+  TORCH_ARG(double, mlp_ratio) = 4.0;
 };
 
 // Padding of an Encoded's tokens -> [B,T] bool; all false when the tower has none (images).

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include <torch/arg.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
@@ -16,12 +17,14 @@
 
 namespace mmtrain {
 
+// The image size is the data's; the rest defaults to RN50 and is set by name.
 struct ResNetOptions {
-  int image_size = 224;
-  int width = 64;  // stem width w; the stages are w, 2w, 4w, 8w wide before the x4 expansion
-  std::vector<int> stage_layers = {3, 4, 6, 3};
-  int heads = 32;  // of the attention pool, over the 32w channels of the last stage
-  int output_dim = 1024;
+  explicit ResNetOptions(int image_size) : image_size_(image_size) {}
+  TORCH_ARG(int, image_size);
+  TORCH_ARG(int, width) = 64;  // stem width w; the stages are w, 2w, 4w, 8w wide before the x4 expansion
+  TORCH_ARG(std::vector<int>, stage_layers) = std::vector<int>{3, 4, 6, 3};
+  TORCH_ARG(int, heads) = 32;  // of the attention pool, over the 32w channels of the last stage
+  TORCH_ARG(int, output_dim) = 1024;
 };
 
 class BottleneckImpl : public torch::nn::Module {
@@ -58,7 +61,7 @@ class ResNetImpl : public VisionTowerImpl {
   explicit ResNetImpl(const ResNetOptions& options);
   // [B,3,H,W] -> tokens [B,HW/1024,32w] (the last feature map), pooled [B,output_dim]
   Encoded forward(const torch::Tensor& images) override;
-  int width() const override { return options_.output_dim; }
+  int width() const override { return options_.output_dim(); }
 
  private:
   torch::Tensor stem(const torch::Tensor& images);  // [B,3,H,W] -> [B,w,H/4,W/4]

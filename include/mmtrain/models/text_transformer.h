@@ -2,6 +2,7 @@
 // ln_final, pooled at the end-of-text token.
 #pragma once
 
+#include <torch/arg.h>
 #include <torch/nn/modules/embedding.h>
 
 #include "mmtrain/models/tower.h"
@@ -9,12 +10,19 @@
 
 namespace mmtrain {
 
+// The vocabulary is the tokenizer's, with no default that is right for every tokenizer (a wrong
+// end-of-text id would pool the wrong token without an error); the rest defaults to CLIP's text
+// tower and is set by name.
 struct TextTransformerOptions {
-  int64_t vocab_size = 49408;
-  int context_length = 77, width = 512, layers = 12, heads = 8;
-  double mlp_ratio = 4.0;
-  Activation act = Activation::Gelu;
-  int64_t eos_id = 49407;
+  TextTransformerOptions(int64_t vocab_size, int64_t eos_id) : vocab_size_(vocab_size), eos_id_(eos_id) {}
+  TORCH_ARG(int64_t, vocab_size);
+  TORCH_ARG(int64_t, eos_id);
+  TORCH_ARG(int, context_length) = 77;
+  TORCH_ARG(int, width) = 512;
+  TORCH_ARG(int, layers) = 12;
+  TORCH_ARG(int, heads) = 8;
+  TORCH_ARG(double, mlp_ratio) = 4.0;
+  TORCH_ARG(Activation, act) = Activation::Gelu;
 };
 
 class TextTransformerImpl : public TextTowerImpl {
@@ -22,7 +30,7 @@ class TextTransformerImpl : public TextTowerImpl {
   explicit TextTransformerImpl(const TextTransformerOptions& options);
   Encoded forward(const torch::Tensor& tokens) override;  // [B,L] -> tokens [B,L,D]
   torch::Tensor forward_pooled(const torch::Tensor& tokens) override;  // -> [B,D]
-  int width() const override { return options_.width; }
+  int width() const override { return options_.width(); }
 
  private:
   torch::Tensor stream_in(const torch::Tensor& tokens);  // [B,L] -> [B,L,D] embedded

@@ -3,6 +3,7 @@
 // state_dicts map one to one.
 #pragma once
 
+#include <torch/arg.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/linear.h>
@@ -23,13 +24,26 @@ struct BlockInitStd {
 };
 BlockInitStd clip_block_init_std(int width, int layers);
 
+// The width is the owner's stream, so the owner must give it; the stack's own shape (layers, heads,
+// ...) is set by name, as LibTorch's options are, because a positional layers/heads swap compiles.
 struct TransformerOptions {
-  int width = 512;
-  int layers = 12;
-  int heads = 8;
-  double mlp_ratio = 4.0;
-  Activation act = Activation::Gelu;
+  explicit TransformerOptions(int width) : width_(width) {}
+  TORCH_ARG(int, width);
+  TORCH_ARG(int, layers) = 12;
+  TORCH_ARG(int, heads) = 8;
+  TORCH_ARG(double, mlp_ratio) = 4.0;
+  TORCH_ARG(Activation, act) = Activation::Gelu;
 };
+
+// The stack that a tower's or fusion's options describe: anything with width, layers, heads and
+// mlp_ratio getters. The activation is left to the caller, as not every owner has one to give.
+template <class Options>
+TransformerOptions transformer_options_of(const Options& options) {
+  return TransformerOptions(options.width())
+      .layers(options.layers())
+      .heads(options.heads())
+      .mlp_ratio(options.mlp_ratio());
+}
 
 class SelfAttentionImpl : public torch::nn::Module {
  public:

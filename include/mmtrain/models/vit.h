@@ -2,6 +2,7 @@
 // embedding, ln_pre, pre-LN transformer, ln_post, pooled by class token or mean of patches.
 #pragma once
 
+#include <torch/arg.h>
 #include <torch/nn/modules/conv.h>
 
 #include "mmtrain/models/tower.h"
@@ -11,11 +12,17 @@ namespace mmtrain {
 
 enum class Pooling { Cls, Mean };
 
+// The image size is the data's; the rest defaults to ViT-B/16 and is set by name.
 struct VitOptions {
-  int image_size = 224, patch_size = 16, width = 768, layers = 12, heads = 12;
-  double mlp_ratio = 4.0;
-  Activation act = Activation::Gelu;
-  Pooling pool = Pooling::Cls;
+  explicit VitOptions(int image_size) : image_size_(image_size) {}
+  TORCH_ARG(int, image_size);
+  TORCH_ARG(int, patch_size) = 16;
+  TORCH_ARG(int, width) = 768;
+  TORCH_ARG(int, layers) = 12;
+  TORCH_ARG(int, heads) = 12;
+  TORCH_ARG(double, mlp_ratio) = 4.0;
+  TORCH_ARG(Activation, act) = Activation::Gelu;
+  TORCH_ARG(Pooling, pool) = Pooling::Cls;
 };
 
 class VitImpl : public VisionTowerImpl {
@@ -23,7 +30,7 @@ class VitImpl : public VisionTowerImpl {
   explicit VitImpl(const VitOptions& options);
   Encoded forward(const torch::Tensor& images) override;  // [B,3,H,W] -> tokens [B,1+N,D]
   torch::Tensor forward_pooled(const torch::Tensor& images) override;  // -> [B,D]
-  int width() const override { return options_.width; }
+  int width() const override { return options_.width(); }
 
  private:
   torch::Tensor patch_embed(const torch::Tensor& images) const;  // [B,3,H,W] -> [B,N,D]
