@@ -86,7 +86,10 @@ void expect_same_run(const PooledRun& pruned, const PooledRun& full) {
   EXPECT_TRUE(torch::allclose(pruned.pooled, full.pooled, 1e-5, 1e-5));
   ASSERT_EQ(pruned.grads.size(), full.grads.size());
   for (size_t i = 0; i < full.grads.size(); ++i) {
-    EXPECT_TRUE(torch::allclose(pruned.grads[i], full.grads[i], 1e-4, 1e-5)) << "parameter " << i;
+    // Relative to the gradient's largest entry: the two paths sum the same terms in another order,
+    // so an entry that cancels to near zero differs by rounding well above a per-element 1e-5.
+    const double scale = full.grads[i].abs().max().item<double>() + 1e-12;
+    EXPECT_LT((pruned.grads[i] - full.grads[i]).abs().max().item<double>() / scale, 1e-5) << "parameter " << i;
   }
 }
 
