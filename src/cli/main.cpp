@@ -8,7 +8,7 @@
 
 #include "commands.h"
 #include "mmtrain/errors.h"
-#include "mmtrain/models/registry.h"
+#include "mmtrain/registered_names.h"
 #include "mmtrain/runtime/startup.h"
 #include "mmtrain/train/signals.h"
 
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   mmtrain::reexec_with_fast_blas_kernels(argv);
   mmtrain::tune_allocator();
   spdlog::set_pattern("[%H:%M:%S] [%^%l%$] %v");
-  mmtrain::register_builtin_models();
+  mmtrain::register_builtins();
   try {
     return dispatch(argc, argv);
   } catch (const mmtrain::StopRequested& stop) {

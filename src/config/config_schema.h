@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "mmtrain/config/config.h"
+#include "mmtrain/registered_names.h"
 
 namespace mmtrain::config_schema {
 
@@ -96,6 +97,13 @@ struct OneOf {
     }
     return "expected one of " + listed + ", found " + quoted(value);
   }
+};
+
+// A name that a registry holds (towers, fusions): the list is read from the registry when the
+// value is checked, so that no list of names is kept here.
+struct Registered {
+  std::vector<std::string> (*names)();
+  std::string operator()(const std::string& value) const { return OneOf{names()}(value); }
 };
 
 // The shell hands `--set data.train.separator='\t'` to us as backslash-t, and YAML single quotes
@@ -217,7 +225,7 @@ void visit_fields(V& v, TokenizerConfig& c) {
 
 template <class V>
 void visit_fields(V& v, VisionConfig& c) {
-  v("type", c.type, non_empty);  // the model registry names the valid ones
+  v("type", c.type, non_empty, Registered{vision_tower_types});
   v("image_size", c.image_size, positive);
   v("patch_size", c.patch_size, positive);
   v("width", c.width, positive);
@@ -231,7 +239,7 @@ void visit_fields(V& v, VisionConfig& c) {
 
 template <class V>
 void visit_fields(V& v, TextConfig& c) {
-  v("type", c.type, non_empty);
+  v("type", c.type, non_empty, Registered{text_tower_types});
   v("context_length", c.context_length, positive);
   v("width", c.width, positive);
   v("layers", c.layers, positive);
@@ -242,7 +250,7 @@ void visit_fields(V& v, TextConfig& c) {
 
 template <class V>
 void visit_fields(V& v, FusionConfig& c) {
-  v("type", c.type, one_of({"late", "early", "cross_attention"}));
+  v("type", c.type, Registered{fusion_types});
   v("width", c.width, positive);
   v("layers", c.layers, positive);
   v("heads", c.heads, positive);
@@ -276,11 +284,9 @@ void visit_fields(V& v, ModelConfig& c) {
   v("lock", c.lock);
 }
 
-inline const std::vector<std::string> kLossTermNames = {"clip", "siglip", "itm"};
-
 template <class V>
 void visit_fields(V& v, LossConfig& c) {
-  v("terms", c.terms);  // a mapping whose keys are kLossTermNames; checked while reading it
+  v("terms", c.terms);  // a mapping whose keys are loss_term_names(); checked while reading it
   v("balance", c.balance, one_of({"fixed", "uncertainty"}));
 }
 

@@ -24,6 +24,7 @@
 
 #include "config_schema.h"
 #include "mmtrain/errors.h"
+#include "mmtrain/registry.h"
 
 namespace mmtrain {
 namespace {
@@ -292,8 +293,7 @@ class SectionReader {
       origins_.fail(path, "expected a mapping of term to weight (e.g. {clip: 1.0}), found " +
                               describe(node));
     }
-    const auto& names = config_schema::kLossTermNames;
-    for (const Entry& entry : checked_entries(node, path, names, "loss term", origins_)) {
+    for (const Entry& entry : checked_entries(node, path, loss_term_names(), "loss term", origins_)) {
       const std::string term_path = join_path(path, entry.name);
       origins_.remember(term_path, entry.mark);
       LossTerm term{entry.name, 0.0};
@@ -361,7 +361,7 @@ void check_relations(const Config& config, const Origins& origins) {
     origins.fail("train.epochs", "must be at least 1 when train.steps is 0");
   }
   if (config.loss.terms.empty()) {
-    origins.fail("loss.terms", "needs at least one term (clip, siglip or itm)");
+    origins.fail("loss.terms", "needs at least one term (" + alternatives(loss_term_names()) + ")");
   }
 }
 
@@ -552,6 +552,7 @@ class SectionWriter {
 
 Config parse_config(const std::string& yaml_text, const std::string& source,
                     const std::vector<std::string>& overrides) {
+  register_builtins();  // the registries hold the names of towers, fusions and loss terms
   const std::string name = source.empty() ? "<config>" : source;
   YAML::Node root = top_level_mapping(parse_yaml(yaml_text, name), name);
   for (const std::string& override_text : overrides) apply_override(root, override_text);

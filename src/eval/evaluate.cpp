@@ -6,6 +6,7 @@
 
 #include "mmtrain/errors.h"
 #include "mmtrain/eval/rerank.h"
+#include "mmtrain/models/registry.h"
 
 namespace mmtrain {
 
@@ -184,10 +185,14 @@ Metrics evaluate_retrieval(EmbedContext& context, const RetrievalConfig& config,
 }
 
 Metrics evaluate(EmbedContext& context, const EvalConfig& config) {
-  if (config.rerank_k > 0 && !context.model->fusion().has_match()) {
-    throw ConfigError("eval.rerank_k: " + std::to_string(config.rerank_k) +
-                      " needs a fused model with a match head (model.fusion.type early or "
-                      "cross_attention); late fusion has none, use 0");
+  if (config.rerank_k > 0) {
+    ModelNeeds rerank;
+    rerank.match_head = true;
+    const std::string unmet = unmet_needs(rerank, descriptor_of(context.model->fusion()));
+    if (!unmet.empty()) {
+      throw ConfigError("eval.rerank_k: " + std::to_string(config.rerank_k) + " re-ranks with the match head, but " +
+                        unmet + "; or use 0");
+    }
   }
   Metrics metrics;
   if (!config.zeroshot.path.empty()) metrics.merge(evaluate_zero_shot(context, config.zeroshot, config.rerank_k));

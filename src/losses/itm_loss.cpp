@@ -4,6 +4,8 @@
 
 #include <torch/nn/functional/loss.h>
 
+#include "mmtrain/losses/loss_term.h"
+
 namespace mmtrain {
 
 namespace {
@@ -45,6 +47,44 @@ torch::Tensor itm_loss(const torch::Tensor& positive_logits, const torch::Tensor
   auto labels = torch::cat({torch::ones_like(positive), torch::zeros_like(negative)});  // [B+N]
   namespace F = torch::nn::functional;
   return F::binary_cross_entropy_with_logits(logits, labels);
+}
+
+namespace {
+
+// Rows `index` of an encoding: the pairs a hard negative is made of.
+Encoded select_rows(const Encoded& encoded, const torch::Tensor& index) {
+  Encoded rows;
+  rows.tokens = encoded.tokens.index_select(0, index);
+  rows.pooled = encoded.pooled.index_select(0, index);
+  if (encoded.pad_mask.defined()) rows.pad_mask = encoded.pad_mask.index_select(0, index);
+  return rows;
+}
+
+// Every aligned pair is a positive; each image gets its hardest-looking wrong caption and each
+// caption its hardest-looking wrong image, drawn from the contrastive similarities.
+torch::Tensor itm_term(const LossTermInputs& in) {
+  const ModelOutput& out = in.output;
+  auto& fusion = in.model.fusion();
+  torch::Tensor similarity;
+  {
+    torch::NoGradGuard no_grad;
+    similarity = torch::matmul(out.image_embeds, out.text_embeds.t());  // [B,B]
+  }
+  const HardNegatives negatives = mine_hard_negatives(similarity);
+  auto positive = fusion.match(out.image, out.text);                                            // [B]
+  auto wrong_text = fusion.match(out.image, select_rows(out.text, negatives.text_for_image));   // [B]
+  auto wrong_image = fusion.match(select_rows(out.image, negatives.image_for_text), out.text);  // [B]
+  return itm_loss(positive, torch::cat({wrong_text, wrong_image}));
+}
+
+}  // namespace
+
+void register_itm_term() {
+  LossTermDescriptor descriptor;
+  descriptor.needs.match_head = true;
+  descriptor.needs.vision_tokens = true;
+  descriptor.needs.text_tokens = true;
+  loss_term_registry().add("itm", {descriptor, itm_term});
 }
 
 }  // namespace mmtrain

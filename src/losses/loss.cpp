@@ -1,89 +1,40 @@
 #include "mmtrain/losses/loss.h"
 
-#include <cmath>
-
 #include "mmtrain/errors.h"
-#include "mmtrain/losses/clip_loss.h"
-#include "mmtrain/losses/itm_loss.h"
-#include "mmtrain/losses/siglip_loss.h"
 #include "mmtrain/losses/uncertainty_weighting.h"
-#include "mmtrain/ops/full_precision.h"
 
 namespace mmtrain {
 
 namespace {
 
-bool has_term(const LossConfig& config, const std::string& name) {
-  for (const auto& term : config.terms) {
-    if (term.name == name) return true;
-  }
-  return false;
+LossTermDescriptor descriptor_of_term(const std::string& name) {
+  register_builtin_loss_terms();
+  return loss_term_registry().find(name, "loss.terms").descriptor;
 }
 
-LossParametersImpl& loss_parameters(MultimodalModelImpl& model) {
-  auto* params = model.named_children().find("loss");
-  TORCH_CHECK(params != nullptr, "the model has no loss parameters attached (attach_loss_parameters)");
-  return *(*params)->as<LossParametersImpl>();
+std::string term_key(const std::string& name) { return "loss.terms." + name; }
+
+void require_fits(const std::string& name, const LossTermDescriptor& term, const FusionDescriptor& fusion) {
+  const std::string unmet = unmet_needs(term.needs, fusion);
+  if (!unmet.empty()) throw ConfigError(term_key(name) + ": " + unmet);
 }
 
-// Rows `index` of an encoding: the pairs a hard negative is made of.
-Encoded select_rows(const Encoded& encoded, const torch::Tensor& index) {
-  Encoded rows;
-  rows.tokens = encoded.tokens.index_select(0, index);
-  rows.pooled = encoded.pooled.index_select(0, index);
-  if (encoded.pad_mask.defined()) rows.pad_mask = encoded.pad_mask.index_select(0, index);
-  return rows;
-}
-
-// Image-text matching on the fused pairs: every aligned pair is a positive; each image gets its
-// hardest-looking wrong caption and each caption its hardest-looking wrong image, drawn from the
-// contrastive similarities.
-torch::Tensor itm_term(const ModelOutput& out, MultimodalModelImpl& model) {
-  auto& fusion = model.fusion();
-  if (!fusion.has_match()) {
-    throw ConfigError("loss.terms.itm: this fusion has no match head (use model.fusion.type early or cross_attention)");
-  }
-  torch::Tensor similarity;
-  {
-    torch::NoGradGuard no_grad;
-    similarity = torch::matmul(out.image_embeds, out.text_embeds.t());  // [B,B]
-  }
-  const HardNegatives negatives = mine_hard_negatives(similarity);
-  auto positive = fusion.match(out.image, out.text);                                    // [B]
-  auto wrong_text = fusion.match(out.image, select_rows(out.text, negatives.text_for_image));  // [B]
-  auto wrong_image = fusion.match(select_rows(out.image, negatives.image_for_text), out.text);  // [B]
-  return itm_loss(positive, torch::cat({wrong_text, wrong_image}));
-}
-
-torch::Tensor compute_term(const std::string& name, const ModelOutput& out, MultimodalModelImpl& model,
-                           const GlobalEmbeddings* global) {
-  if (global && name != "clip") {
-    throw ConfigError("loss.terms." + name + ": training on several processes supports the clip term only");
-  }
-  if (name == "itm") return itm_term(out, model);
-  FullPrecisionScope fp32;
-  if (name == "clip" && global) {
-    auto per_image = out.logit_scale * torch::matmul(out.image_embeds, global->text_embeds.t());  // [b,B]
-    auto per_text = out.logit_scale * torch::matmul(out.text_embeds, global->image_embeds.t());   // [b,B]
-    return clip_loss(per_image, per_text, global->offset);
-  }
-  if (name == "clip") {
-    auto logits = out.logit_scale * torch::matmul(out.image_embeds, out.text_embeds.t());  // [B,B]
-    return clip_loss(logits, logits.t());
-  }
-  if (name == "siglip") {
-    auto& params = loss_parameters(model);
-    return siglip_loss(out.image_embeds, out.text_embeds, params.siglip_log_scale, params.siglip_bias);
-  }
-  throw ConfigError("loss.terms." + name + ": unknown term (valid: clip, siglip, itm)");
+void require_several_processes(const std::string& name, const LossTermDescriptor& term) {
+  if (term.runs_on_several_processes) return;
+  const auto able = loss_term_registry().names_where(
+      [](const LossTermEntry& entry) { return entry.descriptor.runs_on_several_processes; });
+  throw ConfigError(term_key(name) + ": this term needs the whole batch on one process; training on several "
+                    "processes takes terms that compute their share against every rank's embeddings (" +
+                    listed(able) + ")");
 }
 
 }  // namespace
 
 LossParametersImpl::LossParametersImpl(const LossConfig& config) {
-  if (has_term(config, "siglip")) {
-    siglip_log_scale = register_parameter("siglip_log_scale", torch::full({}, kSiglipInitLogScale));
-    siglip_bias = register_parameter("siglip_bias", torch::full({}, kSiglipInitBias));
+  for (const auto& term : config.terms) {
+    for (const auto& scalar : descriptor_of_term(term.name).learned_scalars) {
+      register_parameter(scalar.name, torch::full({}, scalar.initial));
+    }
   }
   if (config.balance == "uncertainty") {
     log_vars = register_parameter("log_vars", torch::zeros({static_cast<int64_t>(config.terms.size())}));
@@ -91,21 +42,60 @@ LossParametersImpl::LossParametersImpl(const LossConfig& config) {
 }
 
 bool needs_loss_parameters(const LossConfig& config) {
-  return has_term(config, "siglip") || config.balance == "uncertainty";
+  for (const auto& term : config.terms) {
+    if (!descriptor_of_term(term.name).learned_scalars.empty()) return true;
+  }
+  return config.balance == "uncertainty";
 }
 
 void attach_loss_parameters(MultimodalModelImpl& model, const LossConfig& config) {
   if (needs_loss_parameters(config)) model.register_module("loss", std::make_shared<LossParametersImpl>(config));
 }
 
-bool is_embedding_only(const LossConfig& config) { return !has_term(config, "itm"); }
+LossParametersImpl& loss_parameters(MultimodalModelImpl& model) {
+  // named_children() returns a copy: find() points into it, so it must outlive the lookup.
+  const auto children = model.named_children();
+  const auto* params = children.find("loss");
+  TORCH_CHECK(params != nullptr, "the model has no loss parameters attached (attach_loss_parameters)");
+  return *(*params)->as<LossParametersImpl>();
+}
+
+void check_loss_fits_model(const LossConfig& config, MultimodalModelImpl& model) {
+  const FusionDescriptor fusion = descriptor_of(model.fusion());
+  for (const auto& term : config.terms) require_fits(term.name, descriptor_of_term(term.name), fusion);
+}
+
+void check_loss_accumulates(const LossConfig& config) {
+  for (const auto& term : config.terms) {
+    const std::string obstacle = descriptor_of_term(term.name).why_not_accumulable();
+    if (obstacle.empty()) continue;
+    const auto able = loss_term_registry().names_where(
+        [](const LossTermEntry& entry) { return entry.descriptor.why_not_accumulable().empty(); });
+    throw ConfigError("train.accum_steps: loss term '" + term.name + "' cannot be summed over cached micro-batches: " +
+                      obstacle + " (terms that can: " + listed(able) + "); use 1");
+  }
+  if (config.balance == "uncertainty") {
+    throw ConfigError("train.accum_steps: loss.balance uncertainty learns one log-variance per term, and every "
+                      "micro-batch's backward would add its whole gradient; use 1 or loss.balance fixed");
+  }
+}
+
+void check_loss_runs_on_several_processes(const LossConfig& config) {
+  for (const auto& term : config.terms) require_several_processes(term.name, descriptor_of_term(term.name));
+}
 
 LossResult compute_loss(const LossConfig& config, const ModelOutput& output, MultimodalModelImpl& model,
                         const GlobalEmbeddings* global) {
+  register_builtin_loss_terms();
+  const FusionDescriptor fusion = descriptor_of(model.fusion());
+  const LossTermInputs inputs{output, model, global};
   LossResult result;
   std::vector<torch::Tensor> weighted;
   for (const auto& term : config.terms) {
-    auto value = compute_term(term.name, output, model, global);
+    const LossTermEntry entry = loss_term_registry().find(term.name, "loss.terms");
+    require_fits(term.name, entry.descriptor, fusion);
+    if (global) require_several_processes(term.name, entry.descriptor);
+    auto value = entry.compute(inputs);
     weighted.push_back(term.weight * value);
     result.terms.emplace_back(term.name, value);
   }

@@ -3,11 +3,18 @@
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/normalization.h>
 
+#include "mmtrain/losses/loss_term.h"
+#include "mmtrain/ops/full_precision.h"
+
 namespace mmtrain {
 
 namespace {
 
 namespace F = torch::nn::functional;
+
+// Their names are the checkpoint's keys (under loss.): renaming one orphans saved runs.
+const char* const kLogScale = "siglip_log_scale";
+const char* const kBias = "siglip_bias";
 
 // bf16/fp16 inputs are widened: log sigmoid of logits near the -10 bias needs the mantissa.
 torch::Tensor unit_rows(const torch::Tensor& embeds, torch::ScalarType dtype) {
@@ -37,6 +44,21 @@ torch::Tensor siglip_loss(const torch::Tensor& image_embeds, const torch::Tensor
   auto signs = pair_signs(batch, logits.options());                                          // [B,B]
   // Dividing by B rather than B^2 follows the paper: the loss is per image, summed over texts.
   return -F::logsigmoid(signs * logits).sum() / static_cast<double>(batch);
+}
+
+namespace {
+
+torch::Tensor siglip_term(const LossTermInputs& in) {
+  FullPrecisionScope fp32;
+  return siglip_loss(in.output.image_embeds, in.output.text_embeds, in.learned(kLogScale), in.learned(kBias));
+}
+
+}  // namespace
+
+void register_siglip_term() {
+  LossTermDescriptor descriptor;
+  descriptor.learned_scalars = {{kLogScale, kSiglipInitLogScale}, {kBias, kSiglipInitBias}};
+  loss_term_registry().add("siglip", {descriptor, siglip_term});
 }
 
 }  // namespace mmtrain

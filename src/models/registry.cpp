@@ -1,6 +1,5 @@
 #include "mmtrain/models/registry.h"
 
-#include <map>
 #include <mutex>
 
 #include "mmtrain/errors.h"
@@ -13,44 +12,6 @@
 namespace mmtrain {
 
 namespace {
-
-template <class Factory>
-struct Registry {
-  std::mutex mutex;
-  std::map<std::string, Factory> factories;
-
-  void add(const std::string& type, Factory factory) {
-    std::lock_guard<std::mutex> lock(mutex);
-    factories[type] = std::move(factory);
-  }
-  std::vector<std::string> types() {
-    std::lock_guard<std::mutex> lock(mutex);
-    std::vector<std::string> names;
-    for (const auto& entry : factories) names.push_back(entry.first);
-    return names;
-  }
-  Factory find(const std::string& type, const std::string& key) {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto it = factories.find(type);
-    if (it != factories.end()) return it->second;
-    std::string valid;
-    for (const auto& entry : factories) valid += (valid.empty() ? "" : ", ") + entry.first;
-    throw ConfigError(key + ": unknown type '" + type + "' (valid: " + valid + ")");
-  }
-};
-
-Registry<VisionTowerFactory>& vision_registry() {
-  static Registry<VisionTowerFactory> registry;
-  return registry;
-}
-Registry<TextTowerFactory>& text_registry() {
-  static Registry<TextTowerFactory> registry;
-  return registry;
-}
-Registry<FusionFactory>& fusion_registry() {
-  static Registry<FusionFactory> registry;
-  return registry;
-}
 
 Pooling parse_pooling(const std::string& name) {
   if (name == "cls") return Pooling::Cls;
@@ -82,49 +43,71 @@ std::shared_ptr<TextTowerImpl> make_text_transformer(const TextConfig& c, const 
 
 }  // namespace
 
-void register_vision_tower(const std::string& type, VisionTowerFactory factory) {
-  vision_registry().add(type, std::move(factory));
+Registry<VisionTowerFactory>& vision_tower_registry() {
+  static Registry<VisionTowerFactory> registry("type");
+  return registry;
 }
-void register_text_tower(const std::string& type, TextTowerFactory factory) {
-  text_registry().add(type, std::move(factory));
+Registry<TextTowerFactory>& text_tower_registry() {
+  static Registry<TextTowerFactory> registry("type");
+  return registry;
 }
-void register_fusion(const std::string& type, FusionFactory factory) {
-  fusion_registry().add(type, std::move(factory));
+Registry<FusionEntry>& fusion_registry() {
+  static Registry<FusionEntry> registry("type");
+  return registry;
 }
 
 void register_builtin_models() {
   static std::once_flag once;
   std::call_once(once, [] {
-    register_vision_tower("vit", make_vit);
-    register_text_tower("transformer", make_text_transformer);
-    register_fusion("late", [](const FusionConfig&, const FusionDims& dims) {
-      return std::make_shared<LateFusionImpl>(dims);
-    });
+    vision_tower_registry().add("vit", make_vit);
+    text_tower_registry().add("transformer", make_text_transformer);
+    // The dual encoder: the pooled outputs' embeddings, nothing more.
+    fusion_registry().add("late", {FusionDescriptor{}, [](const FusionConfig&, const FusionDims& dims) {
+                                     return std::make_shared<LateFusionImpl>(dims);
+                                   }});
     register_zoo_fusion();
     register_zoo_towers();
   });
 }
 
-std::vector<std::string> vision_tower_types() { return vision_registry().types(); }
-std::vector<std::string> text_tower_types() { return text_registry().types(); }
-std::vector<std::string> fusion_types() { return fusion_registry().types(); }
-
 std::shared_ptr<VisionTowerImpl> build_vision_tower(const VisionConfig& config) {
-  return vision_registry().find(config.type, "model.vision.type")(config);
+  return vision_tower_registry().find(config.type, "model.vision.type")(config);
 }
 
 std::shared_ptr<TextTowerImpl> build_text_tower(const TextConfig& config, const TextVocab& vocab) {
-  return text_registry().find(config.type, "model.text.type")(config, vocab);
+  return text_tower_registry().find(config.type, "model.text.type")(config, vocab);
 }
 
 MultimodalModel build_model(const ModelConfig& config, const TextVocab& vocab) {
   register_builtin_models();
   auto vision = build_vision_tower(config.vision);
   auto text = build_text_tower(config.text, vocab);
-  auto fusion = fusion_registry().find(config.fusion.type, "model.fusion.type")(
+  auto fusion = fusion_registry().find(config.fusion.type, "model.fusion.type").factory(
       config.fusion,
       FusionDims().image_width(vision->width()).text_width(text->width()).embed_dim(config.embed_dim));
   return MultimodalModel(std::move(vision), std::move(text), std::move(fusion));
+}
+
+FusionDescriptor descriptor_of(const FusionImpl& fusion) {
+  return FusionDescriptor{fusion.has_match(), fusion.uses_tokens()};
+}
+
+std::string unmet_needs(const ModelNeeds& needs, const FusionDescriptor& fusion) {
+  const auto would_do = [](auto gives) {
+    return " (use model.fusion.type " +
+           alternatives(fusion_registry().names_where(
+               [&](const FusionEntry& entry) { return gives(entry.descriptor); })) +
+           ")";
+  };
+  if (needs.match_head && !fusion.has_match_head) {
+    return "this fusion has no match head" +
+           would_do([](const FusionDescriptor& d) { return d.has_match_head; });
+  }
+  if ((needs.vision_tokens || needs.text_tokens) && !fusion.reads_tokens) {
+    return "this fusion has the towers give their pooled outputs only, not every token" +
+           would_do([](const FusionDescriptor& d) { return d.reads_tokens; });
+  }
+  return "";
 }
 
 }  // namespace mmtrain

@@ -26,8 +26,10 @@ FusionFactory factory_of() {
 void register_zoo_fusion() {
   static std::once_flag once;
   std::call_once(once, [] {
-    register_fusion("early", factory_of<EarlyFusionImpl>());
-    register_fusion("cross_attention", factory_of<CrossAttentionFusionImpl>());
+    // Both score aligned pairs on a joint encoding of every image and text token.
+    const FusionDescriptor fused{/*has_match_head=*/true, /*reads_tokens=*/true};
+    fusion_registry().add("early", {fused, factory_of<EarlyFusionImpl>()});
+    fusion_registry().add("cross_attention", {fused, factory_of<CrossAttentionFusionImpl>()});
   });
 }
 

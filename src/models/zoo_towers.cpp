@@ -32,9 +32,9 @@ std::shared_ptr<TextTowerImpl> make_bow(const TextConfig& c, const TextVocab& vo
 }  // namespace
 
 void register_zoo_towers() {
-  register_vision_tower("resnet", make_resnet);
-  register_vision_tower("convnet", make_convnet);
-  register_text_tower("bow", make_bow);
+  vision_tower_registry().add("resnet", make_resnet);
+  vision_tower_registry().add("convnet", make_convnet);
+  text_tower_registry().add("bow", make_bow);
 }
 
 }  // namespace mmtrain

@@ -20,11 +20,7 @@ void check_config(const Config& config, int world_size) {
   if (config.train.accum_steps > 1) {
     throw ConfigError("train.accum_steps: gradient accumulation on several processes is not supported yet; use 1");
   }
-  for (const auto& term : config.loss.terms) {
-    if (term.name != "clip") {
-      throw ConfigError("loss.terms." + term.name + ": training on several processes supports the clip term only");
-    }
-  }
+  check_loss_runs_on_several_processes(config.loss);
 }
 
 }  // namespace

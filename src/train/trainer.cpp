@@ -43,15 +43,10 @@ int64_t count_parameters(torch::nn::Module& module) {
   return count;
 }
 
-// Keys the config accepts but this trainer does not act on yet: refused rather than ignored.
+// Combinations the config accepts but this trainer cannot run: refused before the run folder is
+// made, from the loss terms' descriptors.
 void refuse_unavailable_features(const Config& config) {
-  auto refuse = [](const std::string& key, const std::string& what) {
-    throw ConfigError(key + ": " + what + " is not available yet");
-  };
-  const bool clip_only = config.loss.terms.size() == 1 && config.loss.terms[0].name == "clip";
-  if (config.train.accum_steps > 1 && (!clip_only || config.loss.balance != "fixed")) {
-    refuse("train.accum_steps", "accumulation with loss terms other than clip (fixed balance)");
-  }
+  if (config.train.accum_steps > 1) check_loss_accumulates(config.loss);
 }
 
 // The mean loss between two progress lines.
@@ -227,8 +222,13 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
   torch::manual_seed(static_cast<uint64_t>(config_.run.seed));
   model_ = build_model(config_.model, TextVocab{tokenizer_->vocab_size(), tokenizer_->eos_id()});
   attach_loss_parameters(*model_, config_.loss);
-  if (model_->fusion().has_match() == false && config_.train.modality_dropout > 0) {
-    throw ConfigError("train.modality_dropout: only fused models (model.fusion.type early or cross_attention) use it");
+  // After build_model: model.init_from may have replaced the configured fusion.
+  check_loss_fits_model(config_.loss, *model_);
+  if (config_.train.modality_dropout > 0) {
+    ModelNeeds fused;
+    fused.match_head = true;
+    const std::string unmet = unmet_needs(fused, descriptor_of(model_->fusion()));
+    if (!unmet.empty()) throw ConfigError("train.modality_dropout: only fused models use it; " + unmet);
   }
   if (!checkpoint) load_init_weights(config_, *model_);
   apply_locks(config_.model.lock, *model_);

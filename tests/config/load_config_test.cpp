@@ -8,6 +8,10 @@
 #include <vector>
 
 #include "mmtrain/errors.h"
+#include "mmtrain/losses/loss_term.h"
+#include "mmtrain/models/late_fusion.h"
+#include "mmtrain/models/registry.h"
+#include "support/scoped_registration.h"
 
 namespace mmtrain {
 namespace {
@@ -411,6 +415,41 @@ TEST(ConfigLossTerms, NegativeWeightAndMissingTermsAreRefused) {
   EXPECT_EQ(parse_error("loss:\n  terms: [clip]\n"),
             "configs/run.yaml:2: loss.terms: expected a mapping of term to weight "
             "(e.g. {clip: 1.0}), found a list of 1 item");
+}
+
+// Names chosen by name are checked against the registries, not against lists kept in config/.
+
+TEST(ConfigRegistries, UnknownTowerTypesListTheRegisteredTypes) {
+  EXPECT_EQ(parse_error("model:\n  vision: {type: vitt}\n"),
+            "configs/run.yaml:2: model.vision.type: expected one of 'vit', 'resnet', 'convnet', found 'vitt'");
+  EXPECT_EQ(parse_error("model:\n  text: {type: lstm}\n"),
+            "configs/run.yaml:2: model.text.type: expected one of 'transformer', 'bow', found 'lstm'");
+}
+
+TEST(ConfigRegistries, AFusionTypeRegisteredByTheTestIsAccepted) {
+  register_builtin_models();
+  test::ScopedRegistration fusion(fusion_registry(), "test_late",
+                                  FusionEntry{FusionDescriptor{}, [](const FusionConfig&, const FusionDims& dims) {
+                                                return std::make_shared<LateFusionImpl>(dims);
+                                              }});
+  EXPECT_EQ(parse_config("model:\n  fusion: {type: test_late}\n", kSource).model.fusion.type, "test_late");
+  EXPECT_EQ(parse_error("model:\n  fusion: {type: middle}\n"),
+            "configs/run.yaml:2: model.fusion.type: expected one of 'late', 'early', 'cross_attention', "
+            "'test_late', found 'middle'");
+}
+
+TEST(ConfigRegistries, ALossTermRegisteredByTheTestIsAcceptedAndListed) {
+  register_builtin_loss_terms();
+  test::ScopedRegistration term(loss_term_registry(), "zero",
+                                LossTermEntry{LossTermDescriptor{}, [](const LossTermInputs& in) {
+                                                return in.output.image_embeds.sum() * 0.0;
+                                              }});
+  EXPECT_EQ(terms_of(parse_config("loss:\n  terms: {clip: 1.0, zero: 0.5}\n", kSource)),
+            (Terms{{"clip", 1.0}, {"zero", 0.5}}));
+  EXPECT_EQ(parse_error("loss:\n  terms: {mse: 1.0}\n"),
+            "configs/run.yaml:2: loss.terms.mse: unknown loss term (valid loss terms: clip, siglip, itm, zero)");
+  EXPECT_EQ(parse_error("loss:\n  terms: {}\n"),
+            "configs/run.yaml:2: loss.terms: needs at least one term (clip, siglip, itm or zero)");
 }
 
 Config non_default_config() {

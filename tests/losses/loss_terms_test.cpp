@@ -7,6 +7,8 @@
 #include "mmtrain/errors.h"
 #include "mmtrain/losses/siglip_loss.h"
 #include "mmtrain/models/registry.h"
+#include "support/error_message.h"
+#include "support/scoped_registration.h"
 
 namespace mmtrain {
 namespace {
@@ -76,6 +78,78 @@ TEST(LossTerms, ImageTextMatchingNeedsAFusedModel) {
   } catch (const ConfigError& error) {
     EXPECT_NE(std::string(error.what()).find("loss.terms.itm: this fusion has no match head"), std::string::npos);
   }
+}
+
+// The refusals below are built from the terms' descriptors and the fusions' registry entries.
+
+TEST(LossRefusals, ItmOnLateFusionNamesTheFusionTypesWithAMatchHead) {
+  auto model = small_model("late");
+  const std::string message =
+      test::error_message<ConfigError>([&] { check_loss_fits_model(terms({{"clip", 1.0}, {"itm", 1.0}}), *model); });
+  EXPECT_EQ(message, "loss.terms.itm: this fusion has no match head (use model.fusion.type early or cross_attention)");
+}
+
+TEST(LossRefusals, ItmFitsAFusedModel) {
+  auto model = small_model("cross_attention");
+  EXPECT_NO_THROW(check_loss_fits_model(terms({{"clip", 1.0}, {"itm", 1.0}}), *model));
+}
+
+TEST(LossRefusals, SiglipOnSeveralProcessesNamesTheTermsThatCan) {
+  const std::string message =
+      test::error_message<ConfigError>([&] { check_loss_runs_on_several_processes(terms({{"siglip", 1.0}})); });
+  EXPECT_EQ(message,
+            "loss.terms.siglip: this term needs the whole batch on one process; training on several processes "
+            "takes terms that compute their share against every rank's embeddings (clip)");
+  EXPECT_NO_THROW(check_loss_runs_on_several_processes(terms({{"clip", 1.0}})));
+}
+
+TEST(LossRefusals, ATermWhoseDescriptorRunsOnSeveralProcessesIsAcceptedAndOffered) {
+  LossTermDescriptor descriptor;
+  descriptor.runs_on_several_processes = true;
+  test::ScopedRegistration term(loss_term_registry(), "gathered_test_term",
+                                LossTermEntry{descriptor, [](const LossTermInputs& in) {
+                                                return in.output.image_embeds.sum() * 0.0;
+                                              }});
+  EXPECT_NO_THROW(check_loss_runs_on_several_processes(terms({{"gathered_test_term", 1.0}})));
+  const std::string message =
+      test::error_message<ConfigError>([&] { check_loss_runs_on_several_processes(terms({{"itm", 1.0}})); });
+  EXPECT_NE(message.find("(clip, gathered_test_term)"), std::string::npos) << message;
+}
+
+TEST(LossRefusals, ComputeLossWithGatheredEmbeddingsRefusesATermThatCannotUseThem) {
+  auto model = small_model("late");
+  const auto config = terms({{"siglip", 1.0}});
+  attach_loss_parameters(*model, config);
+  const auto out = run(model);
+  const GlobalEmbeddings global{out.image_embeds, out.text_embeds, 0};
+  const std::string message = test::error_message<ConfigError>([&] { compute_loss(config, out, *model, &global); });
+  EXPECT_EQ(message.rfind("loss.terms.siglip: this term needs the whole batch on one process", 0), 0u) << message;
+}
+
+TEST(LossRefusals, SiglipWithAccumulationNamesItsLearnedScalars) {
+  const std::string message =
+      test::error_message<ConfigError>([&] { check_loss_accumulates(terms({{"clip", 1.0}, {"siglip", 1.0}})); });
+  EXPECT_EQ(message,
+            "train.accum_steps: loss term 'siglip' cannot be summed over cached micro-batches: every micro-batch's "
+            "backward would add the whole gradient of its learned scalars (siglip_log_scale, siglip_bias) "
+            "(terms that can: clip); use 1");
+}
+
+TEST(LossRefusals, ItmWithAccumulationSaysCachedMicroBatchesKeepTheEmbeddingsAlone) {
+  const std::string message =
+      test::error_message<ConfigError>([&] { check_loss_accumulates(terms({{"itm", 1.0}})); });
+  EXPECT_NE(message.find("train.accum_steps: loss term 'itm' cannot be summed over cached micro-batches: it reads "
+                         "the model's token outputs or match head"),
+            std::string::npos)
+      << message;
+}
+
+TEST(LossRefusals, UncertaintyBalanceWithAccumulationIsRefusedAndClipAloneIsAccepted) {
+  EXPECT_NO_THROW(check_loss_accumulates(terms({{"clip", 1.0}})));
+  const std::string message =
+      test::error_message<ConfigError>([&] { check_loss_accumulates(terms({{"clip", 1.0}}, "uncertainty")); });
+  EXPECT_EQ(message.rfind("train.accum_steps: loss.balance uncertainty learns one log-variance per term", 0), 0u)
+      << message;
 }
 
 }  // namespace

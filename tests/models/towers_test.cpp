@@ -144,7 +144,7 @@ TEST(Registry, UnknownTowerTypeIsRejectedWithTheValidOnes) {
     build_model(config, TextVocab{40, kEos});
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("model.vision.type: unknown type 'vitt' (valid: convnet, resnet, vit)"),
+    EXPECT_NE(std::string(error.what()).find("model.vision.type: unknown type 'vitt' (valid: vit, resnet, convnet)"),
               std::string::npos)
         << error.what();
   }

@@ -72,6 +72,24 @@ TEST_F(TrainerTest, ResumeLatestWithoutACheckpointStartsFresh) {
   EXPECT_TRUE(std::filesystem::exists(dir_.path() / "runs/fresh/tokenizer.model"));
 }
 
+TEST_F(TrainerTest, AccumulationWithALearnedScalarTermIsRefusedBeforeTheRunFolderIsMade) {
+  Config c = config(1, "accumulated");
+  c.train.accum_steps = 2;
+  c.loss.terms = {{"siglip", 1.0}};
+  const std::string message = test::error_message<ConfigError>([&] { train(c, TrainOptions{}); });
+  EXPECT_NE(message.find("train.accum_steps: loss term 'siglip'"), std::string::npos) << message;
+  EXPECT_NE(message.find("(siglip_log_scale, siglip_bias)"), std::string::npos) << message;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "runs/accumulated"));
+}
+
+TEST_F(TrainerTest, ImageTextMatchingOnLateFusionIsRefusedBeforeTheFirstStep) {
+  Config c = config(1, "itm_late");
+  c.loss.terms = {{"clip", 1.0}, {"itm", 1.0}};
+  const std::string message = test::error_message<ConfigError>([&] { train(c, TrainOptions{}); });
+  EXPECT_EQ(message, "loss.terms.itm: this fusion has no match head (use model.fusion.type early or cross_attention)");
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "runs/itm_late/metrics.jsonl"));
+}
+
 TEST_F(TrainerTest, TooFewPairsForOneBatchIsADataError) {
   Config c = config(1, "small");
   c.train.batch_size = 1000;

@@ -78,7 +78,7 @@ struct TextConfig {
 };
 
 struct FusionConfig {
-  std::string type = "late";  // late | early | cross_attention
+  std::string type = "late";  // one of fusion_types() (registered_names.h)
   int width = 256;
   int layers = 2;
   int heads = 4;
@@ -115,7 +115,7 @@ struct ModelConfig {
 };
 
 struct LossTerm {
-  std::string name;  // clip | siglip | itm
+  std::string name;  // one of loss_term_names() (registered_names.h)
   double weight = 1.0;
 };
 

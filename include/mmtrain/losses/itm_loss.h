@@ -1,6 +1,6 @@
 // Image-text matching (ALBEF/BLIP style): a binary "does this caption belong to this image" head on
 // the fused pairs, trained on the aligned pairs and on hard negatives mined from the contrastive
-// similarities.
+// similarities; and the `itm` loss term that does so with the fusion's match head.
 #pragma once
 
 #include <torch/types.h>
@@ -23,5 +23,9 @@ HardNegatives mine_hard_negatives(const torch::Tensor& similarity,
 // positive_logits [B] (labelled 1), negative_logits [N] (labelled 0; N = 2B for one wrong text and
 // one wrong image per pair) -> [] binary cross-entropy with logits, the mean over all B + N.
 torch::Tensor itm_loss(const torch::Tensor& positive_logits, const torch::Tensor& negative_logits);
+
+// Registers the `itm` term (losses/loss_term.h). It needs the fusion's match head and the token
+// outputs it scores, and the whole batch on one process.
+void register_itm_term();
 
 }  // namespace mmtrain

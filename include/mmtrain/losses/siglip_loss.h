@@ -1,5 +1,6 @@
 // SigLIP's pairwise sigmoid loss (Zhai et al., 2023): every image-text pair in the batch is an
-// independent binary decision, so no softmax couples a row to the rest of the batch.
+// independent binary decision, so no softmax couples a row to the rest of the batch. The `siglip`
+// loss term learns the scale and bias.
 #pragma once
 
 #include <torch/types.h>
@@ -17,5 +18,10 @@ constexpr double kSiglipInitBias = -10.0;
 // z_ij = +1 on the diagonal and -1 elsewhere. Computed in at least float32.
 torch::Tensor siglip_loss(const torch::Tensor& image_embeds, const torch::Tensor& text_embeds,
                           const torch::Tensor& log_scale, const torch::Tensor& bias);
+
+// Registers the `siglip` term (losses/loss_term.h), with its learned scalars siglip_log_scale and
+// siglip_bias (loss.siglip_log_scale, loss.siglip_bias in a checkpoint). The whole batch on one
+// process for now.
+void register_siglip_term();
 
 }  // namespace mmtrain

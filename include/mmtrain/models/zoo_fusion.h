@@ -3,7 +3,7 @@
 
 namespace mmtrain {
 
-// Registers "early" and "cross_attention" with register_fusion. Idempotent.
+// Registers "early" and "cross_attention" in fusion_registry(). Idempotent.
 void register_zoo_fusion();
 
 }  // namespace mmtrain

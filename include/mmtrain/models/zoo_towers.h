@@ -4,7 +4,8 @@
 
 namespace mmtrain {
 
-// Registers resnet, convnet and bow with models/registry.h. Safe to call more than once.
+// Registers resnet, convnet and bow in the tower registries of models/registry.h. Safe to call
+// more than once.
 void register_zoo_towers();
 
 }  // namespace mmtrain

@@ -1,0 +1,23 @@
+// What config validation reads of the registries: the built-in names, the default first.
+#include "mmtrain/registered_names.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace mmtrain {
+namespace {
+
+using Names = std::vector<std::string>;
+
+TEST(RegisteredNames, BuiltinsAreListedWithTheDefaultFirst) {
+  register_builtins();
+  EXPECT_EQ(vision_tower_types(), (Names{"vit", "resnet", "convnet"}));
+  EXPECT_EQ(text_tower_types(), (Names{"transformer", "bow"}));
+  EXPECT_EQ(fusion_types(), (Names{"late", "early", "cross_attention"}));
+  EXPECT_EQ(loss_term_names(), (Names{"clip", "siglip", "itm"}));
+}
+
+}  // namespace
+}  // namespace mmtrain
