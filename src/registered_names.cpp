@@ -1,5 +1,6 @@
 #include "mmtrain/registered_names.h"
 
+#include "mmtrain/heads/task_head.h"
 #include "mmtrain/losses/loss_term.h"
 #include "mmtrain/models/registry.h"
 
@@ -14,5 +15,6 @@ std::vector<std::string> vision_tower_types() { return vision_tower_registry().n
 std::vector<std::string> text_tower_types() { return text_tower_registry().names(); }
 std::vector<std::string> fusion_types() { return fusion_registry().names(); }
 std::vector<std::string> loss_term_names() { return loss_term_registry().names(); }
+std::vector<std::string> head_types() { return head_registry().names(); }
 
 }  // namespace mmtrain

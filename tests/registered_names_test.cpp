@@ -17,6 +17,7 @@ TEST(RegisteredNames, BuiltinsAreListedWithTheDefaultFirst) {
   EXPECT_EQ(text_tower_types(), (Names{"transformer", "bow"}));
   EXPECT_EQ(fusion_types(), (Names{"late", "early", "cross_attention"}));
   EXPECT_EQ(loss_term_names(), (Names{"clip", "siglip", "itm"}));
+  EXPECT_TRUE(head_types().empty());  // none built in yet
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // The names each registry holds, read without LibTorch: config validation (built without it)
 // checks model.vision.type, model.text.type, model.fusion.type and loss.terms against these, so
 // no list of names is kept anywhere but in the registries (models/registry.h,
-// losses/loss_term.h).
+// losses/loss_term.h, heads/task_head.h).
 #pragma once
 
 #include <string>
@@ -18,5 +18,6 @@ std::vector<std::string> vision_tower_types();
 std::vector<std::string> text_tower_types();
 std::vector<std::string> fusion_types();
 std::vector<std::string> loss_term_names();
+std::vector<std::string> head_types();
 
 }  // namespace mmtrain
