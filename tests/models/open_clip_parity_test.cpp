@@ -12,15 +12,13 @@
 #include "mmtrain/models/open_clip.h"
 #include "mmtrain/models/registry.h"
 #include "support/reference_data.h"
+#include "support/relative_error.h"
 #include "support/temp_dir.h"
 
 namespace mmtrain {
 namespace {
 
-double relative_error(const torch::Tensor& ours, const torch::Tensor& reference) {
-  return (ours.to(torch::kDouble) - reference.to(torch::kDouble)).abs().max().item<double>() /
-         reference.to(torch::kDouble).abs().max().item<double>();
-}
+using test::relative_error;
 
 class OpenClipParity : public ::testing::Test {
  protected:

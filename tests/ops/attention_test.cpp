@@ -5,17 +5,13 @@
 
 #include <limits>
 
+#include "support/relative_error.h"
 namespace mmtrain {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// The largest difference relative to the reference's largest magnitude.
-double relative_error(const torch::Tensor& got, const torch::Tensor& want) {
-  return ((got.to(torch::kDouble) - want.to(torch::kDouble)).abs().max() /
-          want.to(torch::kDouble).abs().max().clamp_min(1e-30))
-      .item<double>();
-}
+using test::relative_error;
 
 torch::Tensor causal_mask(int64_t length) {
   return torch::full({length, length}, -kInf).triu(1);

@@ -17,6 +17,7 @@
 #include "mmtrain/ops/layer_norm.h"
 #include "mmtrain/ops/precision.h"
 #include "mmtrain/ops/residual.h"
+#include "support/relative_error.h"
 
 namespace mmtrain {
 namespace {
@@ -40,11 +41,7 @@ Run run_op(const std::function<torch::Tensor(const std::vector<torch::Tensor>&)>
   return run;
 }
 
-double relative_error(const torch::Tensor& got, const torch::Tensor& want) {
-  return ((got.to(torch::kDouble) - want.to(torch::kDouble)).abs().max() /
-          want.to(torch::kDouble).abs().max().clamp_min(1e-30))
-      .item<double>();
-}
+using test::relative_error;
 
 // The op on the kernel path and on LibTorch's, each value within `tolerance` of the other
 // (relative to the largest magnitude; 0 asks for the same values).
