@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh mmtrain  # the binary alone; the test command builds the tests
-mmtrain=build/mmtrain
+source scripts/libtorch.sh  # MMTRAIN_LIBTORCH=pip: the 2.x build
+mmtrain=$build_dir/mmtrain
 
 [[ -f data/synth/train.csv ]] || $mmtrain data synth --out data/synth
 # --resume latest: a rerun continues (or just re-evaluates) the same run instead of refusing it.

@@ -20,6 +20,10 @@ test_packages=(
   python3-torchvision python3-pil  # scripts/bench_data.sh: the torchvision pipeline it compares with
   chromium              # renders report.html in tests (headless screenshot)
 )
+# MMTRAIN_LIBTORCH=pip (scripts/libtorch.sh): pip's torch goes into a virtualenv.
+if [[ ${MMTRAIN_LIBTORCH:-debian} != debian ]]; then
+  packages+=(python3-venv ca-certificates)
+fi
 case ${1:-} in
   "") ;;
   --tests) packages+=("${test_packages[@]}") ;;

@@ -21,6 +21,12 @@ EvalConfig eval_section(const CheckpointModel& loaded, const Args& args) {
   return parse_config(config_to_yaml(loaded.config), "checkpoint config", args.all("set")).eval;
 }
 
+// run.device and run.threads are the checkpoint's unless --set gives them: a checkpoint trained on
+// a GPU evaluates on a host without one with --set run.device=cpu.
+RunConfig run_section(const CheckpointModel& loaded, const Args& args) {
+  return parse_config(config_to_yaml(loaded.config), "checkpoint config", args.all("set")).run;
+}
+
 void write_json(const std::string& target, const nlohmann::json& record) {
   if (target == "-") {
     std::cout << record.dump(2) << "\n";
@@ -39,12 +45,13 @@ int run_eval(int argc, char** argv) {
             "config's eval section (or of -c's).",
             {{"checkpoint", "", "CHECKPOINT", "checkpoint file (or checkpoints/latest)"},
              {"config", "c", "CONFIG", "take the eval section from this YAML file"},
-             {"set", "", "KEY=VALUE", "override a config key, repeatable", true},
+             {"set", "", "KEY=VALUE", "override an eval.* key, run.device or run.threads, repeatable", true},
              {"json", "", "FILE|-", "also write the metrics as one JSON object"}});
   if (!args.parse(argc, argv)) return 0;
   const std::string checkpoint = args.require("checkpoint");
   CheckpointModel loaded = load_checkpoint_model(checkpoint, torch::kCPU);
   loaded.config.eval = eval_section(loaded, args);
+  loaded.config.run = run_section(loaded, args);
   configure_runtime(loaded.config.run.threads);
   const auto device = resolve_device(loaded.config.run.device);
   loaded.model->to(device);

@@ -4,11 +4,13 @@
 #include <thread>
 
 #include <spdlog/spdlog.h>
+#include <torch/cuda.h>
 #include <torch/utils.h>
 
 #include "commands.h"
 #include "mmtrain/errors.h"
 #include "mmtrain/ops/dispatch.h"
+#include "mmtrain/runtime/libtorch_compat.h"
 #include "mmtrain/runtime/startup.h"
 
 namespace mmtrain::cli {
@@ -42,7 +44,10 @@ void configure_runtime(int threads) {
   const std::string blas = blas_in_use();
   // Also refuses a bad MMTRAIN_KERNELS before any work starts.
   const bool kernels = ops::kernels_enabled();
-  spdlog::info("LibTorch {} threads, BLAS: {}, kernels: {}", used, blas, kernels ? "on" : "off (MMTRAIN_KERNELS)");
+  const auto gpus = torch::cuda::is_available() ? torch::cuda::device_count() : 0;
+  const std::string cuda = gpus > 0 ? ", " + std::to_string(gpus) + " CUDA device(s)" : "";
+  spdlog::info("LibTorch {}{}, {} threads, BLAS: {}, kernels: {}", compat::libtorch_version(), cuda, used, blas,
+               kernels ? "on" : "off (MMTRAIN_KERNELS)");
   if (blas.rfind("reference", 0) == 0) {
     spdlog::warn("the reference BLAS is 20-40x slower: install libopenblas0-openmp");
   }

@@ -117,6 +117,18 @@ struct SingleCharacter {
   }
 };
 
+// run.device: auto, cpu, cuda or cuda:N (N a device index).
+struct DeviceName {
+  std::string operator()(const std::string& value) const {
+    if (value == "auto" || value == "cpu" || value == "cuda") return "";
+    const std::string prefix = "cuda:";
+    const std::string index = value.rfind(prefix, 0) == 0 ? value.substr(prefix.size()) : "";
+    const bool digits = !index.empty() && index.size() < 4 &&
+                        index.find_first_not_of("0123456789") == std::string::npos;
+    return digits ? "" : "expected auto, cpu, cuda or cuda:N (N a device index), found " + quoted(value);
+  }
+};
+
 // The length of a list is part of its type: "expected a list of 2 numbers" comes from the reader.
 struct ListOf {
   size_t count;
@@ -177,7 +189,7 @@ void visit_fields(V& v, RunConfig& c) {
   v("output_dir", c.output_dir, non_empty);
   v("seed", c.seed);
   v("threads", c.threads, at_least(0));
-  v("device", c.device, one_of({"auto", "cpu", "cuda"}));
+  v("device", c.device, DeviceName{});
 }
 
 template <class V>

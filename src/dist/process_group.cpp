@@ -125,6 +125,16 @@ torch::Tensor as_gloo_copyable(const torch::Tensor& tensor) {
   return tensor;
 }
 
+// Gloo here moves host memory: a tensor on another device (CUDA) is copied to the host, goes
+// through `collective` there, and is copied back.
+template <typename Collective>
+void through_host(torch::Tensor& tensor, Collective collective) {
+  torch::NoGradGuard no_grad;
+  auto host = tensor.detach().cpu().contiguous();
+  collective(host);
+  tensor.copy_(host);
+}
+
 std::string describe(const torch::Tensor& tensor) {
   std::ostringstream out;
   out << tensor.scalar_type() << " " << tensor.sizes();
@@ -381,8 +391,9 @@ std::unique_ptr<ProcessGroup> ProcessGroup::new_group() {
 ProcessGroup::~ProcessGroup() = default;
 
 void ProcessGroup::allreduce_sum_(torch::Tensor& tensor) {
-  TORCH_CHECK(tensor.defined() && tensor.device().is_cpu(), "allreduce_sum_: expected a defined CPU tensor");
+  TORCH_CHECK(tensor.defined(), "allreduce_sum_: expected a defined tensor");
   if (!impl_) return;
+  if (!tensor.device().is_cpu()) return through_host(tensor, [&](torch::Tensor& host) { allreduce_sum_(host); });
   const bool needs_float = tensor.scalar_type() == torch::kBFloat16;
   if (!needs_float && tensor.is_contiguous()) {
     allreduce_sum_async_(tensor).wait();
@@ -405,8 +416,8 @@ PendingCollective ProcessGroup::allreduce_sum_async_(torch::Tensor& tensor) {
 }
 
 torch::Tensor ProcessGroup::allgather(const torch::Tensor& local) {
-  TORCH_CHECK(local.defined() && local.device().is_cpu() && local.dim() >= 1,
-              "allgather: expected a defined CPU tensor with at least one dimension");
+  TORCH_CHECK(local.defined() && local.dim() >= 1, "allgather: expected a defined tensor with at least one dimension");
+  if (!local.device().is_cpu()) return allgather(local.detach().cpu()).to(local.device());
   auto input = local.detach().contiguous();
   if (!impl_) return input.clone();
   auto sizes = input.sizes().vec();
@@ -425,9 +436,10 @@ torch::Tensor ProcessGroup::allgather(const torch::Tensor& local) {
 }
 
 void ProcessGroup::broadcast_(torch::Tensor& tensor, int root) {
-  TORCH_CHECK(tensor.defined() && tensor.device().is_cpu(), "broadcast_: expected a defined CPU tensor");
+  TORCH_CHECK(tensor.defined(), "broadcast_: expected a defined tensor");
   TORCH_CHECK(root >= 0 && root < world_size_, "broadcast_: root ", root, " outside world_size ", world_size_);
   if (!impl_) return;
+  if (!tensor.device().is_cpu()) return through_host(tensor, [&](torch::Tensor& host) { broadcast_(host, root); });
   auto staging = tensor.is_contiguous() ? tensor : tensor.contiguous();
   std::vector<torch::Tensor> tensors{as_gloo_copyable(staging)};
   c10d::BroadcastOptions options;

@@ -66,8 +66,8 @@ void write_checkpoint_file(const std::string& path, torch::nn::Module& model, co
   write_int(archive, "state/epoch", meta.state.epoch);
   write_int(archive, "state/batch_in_epoch", meta.state.batch_in_epoch);
   archive.write("state/best_metric", c10::IValue(meta.state.best_metric));
-  for (const auto& item : model.named_parameters()) archive.write("model/" + item.key(), item.value().detach());
-  for (const auto& item : model.named_buffers()) archive.write("model/" + item.key(), item.value(), true);
+  for (const auto& item : model.named_parameters()) archive.write("model/" + item.key(), item.value().detach().cpu());
+  for (const auto& item : model.named_buffers()) archive.write("model/" + item.key(), item.value().cpu(), true);
   if (extra) extra(archive);
   std::ostringstream payload_stream;
   archive.save_to(payload_stream);
@@ -101,7 +101,8 @@ Checkpoint Checkpoint::load(const std::string& path) {
   Checkpoint checkpoint;
   checkpoint.path_ = path;
   checkpoint.archive_ = std::make_shared<torch::serialize::InputArchive>();
-  checkpoint.archive_->load_from(payload.data(), payload.size());
+  // Onto the CPU whatever device wrote it: a checkpoint trained on CUDA evaluates on a CPU-only host.
+  checkpoint.archive_->load_from(payload.data(), payload.size(), torch::Device(torch::kCPU));
   auto& archive = *checkpoint.archive_;
   auto& meta = checkpoint.meta_;
   meta.version = header.version;
@@ -152,5 +153,7 @@ bool Checkpoint::read_entry(const std::string& key, torch::Tensor& tensor) const
 bool Checkpoint::read_entry(const std::string& key, torch::serialize::InputArchive& archive) const {
   return archive_->try_read(key, archive);
 }
+
+bool Checkpoint::read_entry(const std::string& key, c10::IValue& value) const { return archive_->try_read(key, value); }
 
 }  // namespace mmtrain

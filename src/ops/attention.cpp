@@ -11,6 +11,7 @@
 #include "mmtrain/kernels/attention_amx.h"
 #include "mmtrain/kernels/attention_math.h"
 #include "mmtrain/ops/dispatch.h"
+#include "mmtrain/runtime/libtorch_compat.h"
 
 namespace mmtrain {
 
@@ -264,10 +265,29 @@ at::Tensor attention_reference(const at::Tensor& q, const at::Tensor& k, const a
   return context.transpose(1, 2).reshape(q.sizes());
 }
 
+namespace {
+
+// LibTorch 2.x's fused attention (CUDA), given [B,T,D] operands.
+at::Tensor attention_sdpa(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
+                          int64_t heads) {
+  const int64_t head_dim = q.size(2) / heads;
+  auto split_heads = [&](const at::Tensor& x) {  // [B,T,D] -> [B,H,T,Dh]
+    return x.view({x.size(0), x.size(1), heads, head_dim}).transpose(1, 2);
+  };
+  const auto context = compat::scaled_dot_product_attention(split_heads(q), split_heads(k), split_heads(v), mask);
+  return context.transpose(1, 2).reshape(q.sizes());  // [B,H,Tq,Dh] -> [B,Tq,D]
+}
+
+}  // namespace
+
 at::Tensor self_attention(const at::Tensor& qkv, const at::Tensor& mask, int64_t heads) {
   check_width(qkv, 3, heads, "packed q;k;v");
   const int64_t width = qkv.size(2) / 3;
   const auto impl = ops::attention_impl(qkv, qkv, width / heads);
+  if (impl == ops::Impl::cuda_sdpa) {
+    return attention_sdpa(packed_part(qkv, 0, width), packed_part(qkv, 1, width), packed_part(qkv, 2, width), mask,
+                          heads);
+  }
   if (impl != ops::Impl::libtorch) return SelfAttentionFunction::apply(gemm_ready(qkv), MaskArgument{mask}, heads, impl);
   return attention_reference(packed_part(qkv, 0, width), packed_part(qkv, 1, width), packed_part(qkv, 2, width), mask,
                              heads);
@@ -280,6 +300,9 @@ at::Tensor cross_attention(const at::Tensor& q, const at::Tensor& kv, const at::
               " and packed k;v ", kv.sizes(), " disagree");
   const int64_t width = q.size(2);
   const auto impl = ops::attention_impl(q, kv, width / heads);
+  if (impl == ops::Impl::cuda_sdpa) {
+    return attention_sdpa(q, packed_part(kv, 0, width), packed_part(kv, 1, width), mask, heads);
+  }
   if (impl != ops::Impl::libtorch) {
     return CrossAttentionFunction::apply(gemm_ready(q), gemm_ready(kv), MaskArgument{mask}, heads, impl);
   }

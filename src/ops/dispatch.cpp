@@ -1,6 +1,5 @@
 #include "mmtrain/ops/dispatch.h"
 
-#include <ATen/autocast_mode.h>
 #include <c10/core/impl/LocalDispatchKeySet.h>
 
 #include <atomic>
@@ -12,6 +11,7 @@
 #include "mmtrain/kernels/gelu_bf16.h"
 #include "mmtrain/kernels/layer_norm_bf16.h"
 #include "mmtrain/kernels/residual_bf16.h"
+#include "mmtrain/runtime/libtorch_compat.h"
 
 namespace mmtrain::ops {
 
@@ -37,7 +37,7 @@ bool is_cpu_dense(const at::Tensor& x, at::ScalarType dtype) {
 }
 
 bool bf16_autocast_on_cpu() {
-  return at::autocast::is_cpu_enabled() && at::autocast::get_autocast_cpu_dtype() == at::kBFloat16 &&
+  return compat::autocast_enabled(c10::DeviceType::CPU) && compat::autocast_dtype(c10::DeviceType::CPU) == at::kBFloat16 &&
          !c10::impl::tls_is_dispatch_key_excluded(c10::DispatchKey::AutocastCPU);
 }
 
@@ -49,6 +49,8 @@ const char* impl_name(Impl impl) {
     case Impl::cpu_fused: return "cpu_fused";
     case Impl::cpu_avx512_bf16: return "cpu_avx512_bf16";
     case Impl::cpu_amx: return "cpu_amx";
+    case Impl::cuda_sdpa: return "cuda_sdpa";
+    case Impl::cuda_fused: return "cuda_fused";
   }
   return "unknown";
 }
@@ -59,6 +61,7 @@ LibTorchOnlyScope::LibTorchOnlyScope() { ++libtorch_only_scopes; }
 LibTorchOnlyScope::~LibTorchOnlyScope() { --libtorch_only_scopes; }
 
 Impl attention_impl(const at::Tensor& q, const at::Tensor& kv, int64_t head_dim) {
+  if (q.is_cuda() && kv.is_cuda() && compat::has_scaled_dot_product_attention()) return Impl::cuda_sdpa;
   const auto dtype = q.scalar_type();
   const bool fusable = q.device().is_cpu() && kv.device().is_cpu() && kv.scalar_type() == dtype &&
                        (dtype == at::kFloat || dtype == at::kBFloat16);
@@ -92,6 +95,10 @@ Impl residual_impl(const at::Tensor& x, const at::Tensor& branch) {
 
 Impl adamw_impl(const at::Tensor& param, const at::Tensor& grad, const at::Tensor& exp_avg,
                 const at::Tensor& exp_avg_sq, bool amsgrad) {
+  if (compat::has_fused_adamw() && !amsgrad && param.is_cuda() && grad.is_cuda() &&
+      param.scalar_type() == at::kFloat && grad.scalar_type() == at::kFloat) {
+    return Impl::cuda_fused;
+  }
   const bool moments_fit = !exp_avg.defined() || (is_cpu_dense(exp_avg, at::kFloat) &&
                                                   is_cpu_dense(exp_avg_sq, at::kFloat));
   const bool ours = kernels_enabled() && !amsgrad && is_cpu_dense(param, at::kFloat) &&

@@ -1,14 +1,15 @@
 #include "mmtrain/ops/fused_adamw.h"
 
 #include <ATen/Parallel.h>
-#include <c10/util/string_utils.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "mmtrain/kernels/adamw_math.h"
 #include "mmtrain/ops/dispatch.h"
+#include "mmtrain/runtime/libtorch_compat.h"
 
 namespace mmtrain {
 
@@ -66,22 +67,37 @@ struct Update {
 FusedAdamW::FusedAdamW(std::vector<torch::optim::OptimizerParamGroup> groups, torch::optim::AdamWOptions defaults)
     : torch::optim::AdamW(std::move(groups), std::move(defaults)) {}
 
-bool FusedAdamW::fusable() const {
+ops::Impl FusedAdamW::common_impl() const {
+  std::optional<ops::Impl> common;
   for (const auto& group : param_groups_) {
     const bool amsgrad = static_cast<const torch::optim::AdamWOptions&>(group.options()).amsgrad();
     for (const auto& p : group.params()) {
       if (!p.grad().defined()) continue;
       at::Tensor exp_avg, exp_avg_sq;
-      const auto found = state_.find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+      const auto found = state_.find(compat::optimizer_state_key(p));
       if (found != state_.end()) {
         const auto& state = static_cast<const torch::optim::AdamWParamState&>(*found->second);
         exp_avg = state.exp_avg();
         exp_avg_sq = state.exp_avg_sq();
       }
-      if (ops::adamw_impl(p, p.grad(), exp_avg, exp_avg_sq, amsgrad) != ops::Impl::cpu_fused) return false;
+      const ops::Impl impl = ops::adamw_impl(p, p.grad(), exp_avg, exp_avg_sq, amsgrad);
+      if (common && *common != impl) return ops::Impl::libtorch;
+      common = impl;
     }
   }
-  return true;
+  return common.value_or(ops::Impl::libtorch);
+}
+
+torch::optim::AdamWParamState& FusedAdamW::state_of(const torch::Tensor& p) {
+  auto& slot = state_[compat::optimizer_state_key(p)];
+  if (!slot) {
+    auto state = std::make_unique<torch::optim::AdamWParamState>();
+    state->step(0);
+    state->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+    state->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+    slot = std::move(state);
+  }
+  return static_cast<torch::optim::AdamWParamState&>(*slot);
 }
 
 std::vector<torch::Tensor> FusedAdamW::gradients() const {
@@ -97,9 +113,11 @@ std::vector<torch::Tensor> FusedAdamW::gradients() const {
 double FusedAdamW::gradient_norm() {
   const std::vector<torch::Tensor> grads = gradients();
   if (ops::gradient_norm_impl(grads) != ops::Impl::cpu_fused) {
-    double sum = 0;
-    for (const auto& g : grads) sum += g.to(torch::kDouble).square().sum().item<double>();
-    return std::sqrt(sum);
+    if (grads.empty()) return 0.0;
+    // One reduction and one read back, not one per gradient: on a GPU each read is a sync.
+    std::vector<torch::Tensor> sums;
+    for (const auto& g : grads) sums.push_back(g.to(torch::kDouble).square().sum());
+    return std::sqrt(torch::stack(sums).sum().item<double>());
   }
   FlatRange range;
   for (const auto& g : grads) range.append(g.numel());
@@ -117,28 +135,25 @@ double FusedAdamW::gradient_norm() {
 
 void FusedAdamW::step_scaled(double grad_scale) {
   torch::NoGradGuard no_grad;
-  if (!fusable()) {
-    if (grad_scale != 1.0) {
-      for (auto& grad : gradients()) grad.mul_(grad_scale);
-    }
-    torch::optim::AdamW::step();
-    return;
+  switch (common_impl()) {
+    case ops::Impl::cpu_fused: return step_cpu_fused(grad_scale);
+    case ops::Impl::cuda_fused: return step_cuda_fused(grad_scale);
+    default: break;
   }
+  if (grad_scale != 1.0) {
+    for (auto& grad : gradients()) grad.mul_(grad_scale);
+  }
+  torch::optim::AdamW::step();
+}
+
+void FusedAdamW::step_cpu_fused(double grad_scale) {
   std::vector<Update> updates;
   FlatRange range;
   for (auto& group : param_groups_) {
     const auto& options = static_cast<const torch::optim::AdamWOptions&>(group.options());
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
-      auto& slot = state_[c10::guts::to_string(p.unsafeGetTensorImpl())];
-      if (!slot) {
-        auto state = std::make_unique<torch::optim::AdamWParamState>();
-        state->step(0);
-        state->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
-        state->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
-        slot = std::move(state);
-      }
-      auto& state = static_cast<torch::optim::AdamWParamState&>(*slot);
+      auto& state = state_of(p);
       state.step(state.step() + 1);
       updates.push_back({p.data_ptr<float>(), state.exp_avg().data_ptr<float>(), state.exp_avg_sq().data_ptr<float>(),
                          p.grad().data_ptr<float>(), step_constants(options, state.step(), grad_scale)});
@@ -152,6 +167,36 @@ void FusedAdamW::step_scaled(double grad_scale) {
                          u.constants);
     });
   });
+}
+
+// LibTorch 2.x's multi-tensor kernel: a few launches per group instead of ~10 per parameter. Its
+// step counts are device tensors; ours (the checkpointed ones) stay the integers in the state.
+void FusedAdamW::step_cuda_fused(double grad_scale) {
+  for (auto& group : param_groups_) {
+    const auto& options = static_cast<const torch::optim::AdamWOptions&>(group.options());
+    compat::FusedAdamWArgs args;
+    for (auto& p : group.params()) {
+      if (!p.grad().defined()) continue;
+      auto& state = state_of(p);
+      auto& step = device_steps_[compat::optimizer_state_key(p)];
+      if (!step.defined() || step.device() != p.device()) step = torch::empty({}, p.options().dtype(torch::kFloat));
+      step.fill_(static_cast<double>(state.step() + 1));
+      state.step(state.step() + 1);
+      args.params.push_back(p);
+      args.grads.push_back(p.grad());
+      args.exp_avgs.push_back(state.exp_avg());
+      args.exp_avg_sqs.push_back(state.exp_avg_sq());
+      args.steps.push_back(step);
+    }
+    if (args.params.empty()) continue;
+    args.lr = options.lr();
+    args.beta1 = std::get<0>(options.betas());
+    args.beta2 = std::get<1>(options.betas());
+    args.weight_decay = options.weight_decay();
+    args.eps = options.eps();
+    args.grad_scale = grad_scale;
+    compat::fused_adamw(args);
+  }
 }
 
 double clip_factor(double norm, double max_norm) {

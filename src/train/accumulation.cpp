@@ -32,11 +32,15 @@ class PhaseTimer {
 double* forward_slot(PhaseTimes* times) { return times ? &times->forward : nullptr; }
 double* backward_slot(PhaseTimes* times) { return times ? &times->backward : nullptr; }
 
+void backward(const torch::Tensor& loss, double loss_scale) {
+  (loss_scale == 1.0 ? loss : loss * loss_scale).backward();
+}
+
 }  // namespace
 
 LossResult forward_backward(MultimodalModelImpl& model, const LossConfig& loss, const torch::Tensor& images,
                             const torch::Tensor& tokens, const std::string& precision, PhaseTimes* times,
-                            const EmbeddingGather& gather) {
+                            const EmbeddingGather& gather, double loss_scale) {
   LossResult result;
   {
     PhaseTimer timer(forward_slot(times));
@@ -53,12 +57,13 @@ LossResult forward_backward(MultimodalModelImpl& model, const LossConfig& loss, 
   // skipping the step from the averaged loss and gradients.
   if (!gather && !std::isfinite(result.total.item<double>())) return result;
   PhaseTimer timer(backward_slot(times));
-  result.total.backward();
+  backward(result.total, loss_scale);
   return result;
 }
 
 LossResult accumulate_gradients(MultimodalModelImpl& model, const LossConfig& loss, const torch::Tensor& images,
-                                const torch::Tensor& tokens, int micro_batches, const std::string& precision, PhaseTimes* times) {
+                                const torch::Tensor& tokens, int micro_batches, const std::string& precision, PhaseTimes* times,
+                                double loss_scale) {
   const auto image_chunks = images.chunk(micro_batches);
   const auto token_chunks = tokens.chunk(micro_batches);
   std::vector<torch::Tensor> cached_images, cached_texts;
@@ -86,7 +91,7 @@ LossResult accumulate_gradients(MultimodalModelImpl& model, const LossConfig& lo
     }
     if (!std::isfinite(result.total.item<double>())) return result;
     PhaseTimer timer(backward_slot(times));
-    result.total.backward();
+    backward(result.total, loss_scale);
   }
   return result;
 }

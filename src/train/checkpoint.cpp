@@ -1,40 +1,135 @@
 #include "mmtrain/train/checkpoint.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
+#include <torch/cuda.h>
+#include <torch/optim/adamw.h>
+
 #include <mutex>
 #include <stdexcept>
+#include <unordered_map>
 
-#include <ATen/CPUGeneratorImpl.h>
+#include "mmtrain/runtime/libtorch_compat.h"
 
 namespace mmtrain {
 
 namespace {
 
 // Keys of the trainer's entries; the file format stores them without looking inside.
-const char* const kOptimizerKey = "optimizer";
+// "optimizer/adamw/<parameter name>/<field>": AdamW's state keyed by the parameter's name, so that
+// it loads whatever LibTorch wrote it (LibTorch's own optimizer.save keys state by a TensorImpl
+// address, a hex string in 1.13 and a decimal one in 2.x) and onto any device.
+const char* const kAdamWPrefix = "optimizer/adamw/";
+// Written by mmtrain before the name-keyed state: LibTorch 1.13's optimizer.save archive.
+const char* const kLegacyOptimizerKey = "optimizer";
 const char* const kTorchRngKey = "rng/torch";
+const char* const kCudaRngPrefix = "rng/cuda/";
+const char* const kLossScaleKey = "amp/scale";
+const char* const kGrowthTrackerKey = "amp/growth_tracker";
+
+template <typename F>
+void for_each_named_parameter(torch::nn::Module& model, torch::optim::Optimizer& optimizer, F&& f) {
+  std::unordered_map<const void*, std::string> names;
+  for (const auto& item : model.named_parameters()) names.emplace(item.value().unsafeGetTensorImpl(), item.key());
+  for (auto& group : optimizer.param_groups()) {
+    for (auto& parameter : group.params()) {
+      const auto found = names.find(parameter.unsafeGetTensorImpl());
+      if (found == names.end()) throw std::logic_error("optimizer holds a parameter the model does not name");
+      f(found->second, parameter);
+    }
+  }
+}
+
+void write_adamw_state(torch::serialize::OutputArchive& archive, torch::nn::Module& model,
+                       torch::optim::Optimizer& optimizer) {
+  for_each_named_parameter(model, optimizer, [&](const std::string& name, const torch::Tensor& parameter) {
+    const auto found = optimizer.state().find(compat::optimizer_state_key(parameter));
+    if (found == optimizer.state().end()) return;  // no step taken with a gradient for it yet
+    const auto& state = static_cast<const torch::optim::AdamWParamState&>(*found->second);
+    const std::string key = kAdamWPrefix + name + "/";
+    archive.write(key + "step", c10::IValue(state.step()));
+    archive.write(key + "exp_avg", state.exp_avg().cpu());
+    archive.write(key + "exp_avg_sq", state.exp_avg_sq().cpu());
+    if (state.max_exp_avg_sq().defined()) archive.write(key + "max_exp_avg_sq", state.max_exp_avg_sq().cpu());
+  });
+}
+
+void write_rng_states(torch::serialize::OutputArchive& archive) {
+  {
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    archive.write(kTorchRngKey, generator.get_state());
+  }
+  for (int64_t device = 0; device < static_cast<int64_t>(torch::cuda::device_count()); ++device) {
+    auto generator = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, device));
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    archive.write(kCudaRngPrefix + std::to_string(device), generator.get_state());
+  }
+}
+
+bool read_adamw_state(const Checkpoint& checkpoint, torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
+  bool any = false;
+  for_each_named_parameter(model, optimizer, [&](const std::string& name, const torch::Tensor& parameter) {
+    const std::string key = kAdamWPrefix + name + "/";
+    c10::IValue step;
+    if (!checkpoint.read_entry(key + "step", step)) return;
+    auto read = [&](const char* field, bool required) {
+      torch::Tensor value;
+      if (!checkpoint.read_entry(key + field, value)) {
+        if (required) throw std::runtime_error(checkpoint.path() + ": optimizer state of '" + name + "' lacks " + field);
+        return value;
+      }
+      if (value.sizes() != parameter.sizes()) {
+        throw std::runtime_error(checkpoint.path() + ": optimizer state '" + key + field + "' does not match the " +
+                                 "parameter's shape");
+      }
+      return value.to(parameter.device());
+    };
+    auto state = std::make_unique<torch::optim::AdamWParamState>();
+    state->step(step.toInt());
+    state->exp_avg(read("exp_avg", true));
+    state->exp_avg_sq(read("exp_avg_sq", true));
+    const auto max_exp_avg_sq = read("max_exp_avg_sq", false);
+    if (max_exp_avg_sq.defined()) state->max_exp_avg_sq(max_exp_avg_sq);
+    optimizer.state()[compat::optimizer_state_key(parameter)] = std::move(state);
+    any = true;
+  });
+  return any;
+}
 
 }  // namespace
 
 void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
-                     const CheckpointMeta& meta) {
+                     const CheckpointMeta& meta, const LossScaler* scaler) {
   write_checkpoint_file(path, model, meta, [&](torch::serialize::OutputArchive& archive) {
-    {
-      auto generator = at::detail::getDefaultCPUGenerator();
-      std::lock_guard<std::mutex> lock(generator.mutex());
-      archive.write(kTorchRngKey, generator.get_state());
+    write_rng_states(archive);
+    if (scaler != nullptr && scaler->enabled()) {
+      archive.write(kLossScaleKey, c10::IValue(scaler->scale()));
+      archive.write(kGrowthTrackerKey, c10::IValue(scaler->growth_tracker()));
     }
-    torch::serialize::OutputArchive optimizer_archive;
-    optimizer.save(optimizer_archive);
-    archive.write(kOptimizerKey, optimizer_archive);
+    archive.write(std::string(kAdamWPrefix) + "version", c10::IValue(int64_t{1}));
+    write_adamw_state(archive, model, optimizer);
   });
 }
 
-void restore_optimizer(const Checkpoint& checkpoint, torch::optim::Optimizer& optimizer) {
-  torch::serialize::InputArchive optimizer_archive;
-  if (!checkpoint.read_entry(kOptimizerKey, optimizer_archive)) {
+void restore_optimizer(const Checkpoint& checkpoint, torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
+  c10::IValue version;
+  if (checkpoint.read_entry(std::string(kAdamWPrefix) + "version", version)) {
+    optimizer.state().clear();
+    read_adamw_state(checkpoint, model, optimizer);
+    return;
+  }
+  torch::serialize::InputArchive legacy;
+  if (!checkpoint.read_entry(kLegacyOptimizerKey, legacy)) {
     throw std::runtime_error(checkpoint.path() + ": holds no optimizer state (a weights-only checkpoint?)");
   }
-  optimizer.load(optimizer_archive);
+#if MMTRAIN_LIBTORCH_2
+  throw std::runtime_error(checkpoint.path() + ": its optimizer state is in LibTorch 1.13's own layout, which "
+                           "LibTorch 2.x cannot map to parameters; resume it with the 1.13 build once (its next "
+                           "checkpoint is readable by both), or start from its weights with model.init_from");
+#else
+  optimizer.load(legacy);
+#endif
 }
 
 void restore_rng(const Checkpoint& checkpoint) {
@@ -42,9 +137,26 @@ void restore_rng(const Checkpoint& checkpoint) {
   if (!checkpoint.read_entry(kTorchRngKey, state)) {
     throw std::runtime_error(checkpoint.path() + ": holds no RNG state (a weights-only checkpoint?)");
   }
-  auto generator = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(generator.mutex());
-  generator.set_state(state);
+  {
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(state);
+  }
+  // CUDA streams of a run written on another host or without a GPU are left as seeded.
+  for (int64_t device = 0; device < static_cast<int64_t>(torch::cuda::device_count()); ++device) {
+    torch::Tensor cuda_state;
+    if (!checkpoint.read_entry(kCudaRngPrefix + std::to_string(device), cuda_state)) continue;
+    auto generator = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, device));
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(cuda_state);
+  }
+}
+
+void restore_loss_scaler(const Checkpoint& checkpoint, LossScaler& scaler) {
+  c10::IValue scale, tracker;
+  if (checkpoint.read_entry(kLossScaleKey, scale) && checkpoint.read_entry(kGrowthTrackerKey, tracker)) {
+    scaler.restore(scale.toDouble(), tracker.toInt());
+  }
 }
 
 }  // namespace mmtrain

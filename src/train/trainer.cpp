@@ -37,6 +37,13 @@ namespace mmtrain {
 
 namespace {
 
+// A batch onto the training device. To a GPU through pinned memory with non_blocking, so that the
+// copy overlaps the step instead of stalling the host.
+torch::Tensor to_device(const torch::Tensor& host, torch::Device device) {
+  if (!device.is_cuda()) return host.to(device);
+  return host.pin_memory().to(device, /*non_blocking=*/true);
+}
+
 int64_t count_parameters(torch::nn::Module& module) {
   int64_t count = 0;
   for (const auto& p : module.parameters()) count += p.numel();
@@ -111,6 +118,7 @@ class Trainer {
   std::shared_ptr<const Tokenizer> tokenizer_;
   MultimodalModel model_{nullptr};
   std::unique_ptr<FusedAdamW> optimizer_;
+  LossScaler scaler_{false};  // fp16 only
   std::unique_ptr<BatchSource> loader_;
   std::unique_ptr<MetricsLog> metrics_;
   std::unique_ptr<TensorBoardWriter> tensorboard_;
@@ -234,6 +242,7 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
   apply_locks(config_.model.lock, *model_);
   model_->to(device_);
   optimizer_ = build_optimizer(*model_, config_.optim);
+  scaler_ = LossScaler(config_.train.precision == "fp16");
   spdlog::info("model: {} parameters (vision {}, text {}, fusion {}); tokenizer vocabulary {}",
                count_parameters(*model_), count_parameters(model_->vision()),
                count_parameters(model_->text()), count_parameters(model_->fusion()),
@@ -241,8 +250,9 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
 
   if (checkpoint) {
     checkpoint->restore_model(*model_);
-    restore_optimizer(*checkpoint, *optimizer_);
+    restore_optimizer(*checkpoint, *model_, *optimizer_);
     restore_rng(*checkpoint);
+    restore_loss_scaler(*checkpoint, scaler_);
     state_ = checkpoint->meta().state;
     last_checkpoint_step_ = state_.step;
     if (dp_->is_main()) MetricsLog::truncate_after(run_dir_.file("metrics.jsonl"), state_.step);
@@ -271,8 +281,8 @@ bool Trainer::step(const Batch& batch) {
   last_lr_ = learning_rate_at(state_.step, total_steps_, config_.optim);
   set_learning_rate(*optimizer_, last_lr_);
   clear_gradients(*optimizer_);
-  auto images = batch.images.to(device_);
-  auto tokens = batch.tokens.to(device_);
+  auto images = to_device(batch.images, device_);
+  auto tokens = to_device(batch.tokens, device_);
   apply_modality_dropout(images, tokens);
   EmbeddingGather gather;
   if (dp_->is_distributed()) gather = [this](const ModelOutput& output) { return dp_->gather(output); };
@@ -280,9 +290,9 @@ bool Trainer::step(const Batch& batch) {
   PhaseTimes phases;
   last_terms_ = micro_batches > 1
                     ? accumulate_gradients(*model_, config_.loss, images, tokens, micro_batches,
-                                           config_.train.precision, &phases)
+                                           config_.train.precision, &phases, scaler_.scale())
                     : forward_backward(*model_, config_.loss, images, tokens, config_.train.precision, &phases,
-                                       gather);
+                                       gather, scaler_.scale());
   clock_.add(StepPhase::kForward, phases.forward);
   clock_.add(StepPhase::kBackward, phases.backward);
   // Each rank holds the loss of its rows; the one-process loss is their mean.
@@ -293,11 +303,13 @@ bool Trainer::step(const Batch& batch) {
   if (!std::isfinite(last_loss_)) return skip_step("loss", last_loss_);
   clock_.add(StepPhase::kAllreduce, dp_->average_gradients());
   const double optimizer_start = clock_.now();
-  // The total norm is computed either way: a non-finite one means a non-finite gradient.
-  const double norm = optimizer_->gradient_norm();
+  // The total norm is computed either way: a non-finite one means a non-finite gradient (with
+  // fp16, an overflow that also halves the loss scale).
+  const double norm = optimizer_->gradient_norm() / scaler_.scale();
+  scaler_.update(std::isfinite(norm));
   if (!std::isfinite(norm)) return skip_step("gradient norm", norm);
-  // Clipping rides on the step instead of taking a pass of its own.
-  optimizer_->step_scaled(clip_factor(norm, config_.optim.grad_clip));
+  // Clipping and fp16's unscaling ride on the step instead of taking passes of their own.
+  optimizer_->step_scaled(clip_factor(norm, config_.optim.grad_clip) / scaler_.scale());
   model_->fusion().clamp_parameters();
   clock_.add(StepPhase::kOptimizer, clock_.now() - optimizer_start);
   nonfinite_in_a_row_ = 0;
@@ -344,6 +356,7 @@ void Trainer::log_progress(int64_t total_steps) {
                            {"samples_per_s", rates.samples_per_s},
                            {"data_wait_frac", rates.data_wait_fraction},
                            {"skipped_nonfinite", skipped_nonfinite_}};
+  if (scaler_.enabled()) record["loss_scale"] = scaler_.scale();
   if (dp_->is_distributed()) record["allreduce_frac"] = rates.allreduce_fraction;
   for (const auto& [name, value] : last_terms_.terms) record["loss/" + name] = value.item<double>();
   write_record(record);
@@ -403,7 +416,7 @@ void Trainer::save_checkpoint_now() {
     return;
   }
   const std::string path = run_dir_.checkpoint_path(state_.step);
-  save_checkpoint(path, *model_, *optimizer_, meta());
+  save_checkpoint(path, *model_, *optimizer_, meta(), &scaler_);
   run_dir_.point_latest(path);
   run_dir_.prune(config_.train.keep_last);
   last_checkpoint_step_ = state_.step;
@@ -430,13 +443,13 @@ Metrics Trainer::evaluate_now() {
   const auto best = metrics.find(config_.eval.best_metric);
   if (best != metrics.end() && best->second > state_.best_metric) {
     state_.best_metric = best->second;
-    save_checkpoint(run_dir_.best_path(), *model_, *optimizer_, meta());
+    save_checkpoint(run_dir_.best_path(), *model_, *optimizer_, meta(), &scaler_);
   }
   return metrics;
 }
 
 TrainSummary Trainer::run() {
-  device_ = resolve_device(config_.run.device);
+  device_ = resolve_device(config_.run.device, local_rank_from_environment());
   refuse_unavailable_features(config_);
   check_precision(config_.train.precision, device_);
   dp_ = std::make_unique<DataParallel>(config_);

@@ -197,7 +197,10 @@ TEST(ConfigErrors, OutOfRangeValuesNameKeyPathAndLine) {
   EXPECT_EQ(parse_error("run:\n  threads: -1\n"),
             "configs/run.yaml:2: run.threads: must be >= 0, found -1");
   EXPECT_EQ(parse_error("run:\n  device: gpu\n"),
-            "configs/run.yaml:2: run.device: expected one of 'auto', 'cpu', 'cuda', found 'gpu'");
+            "configs/run.yaml:2: run.device: expected auto, cpu, cuda or cuda:N (N a device index), found 'gpu'");
+  EXPECT_EQ(parse_error("run:\n  device: 'cuda:x'\n"),
+            "configs/run.yaml:2: run.device: expected auto, cpu, cuda or cuda:N (N a device index), found 'cuda:x'");
+  EXPECT_EQ(parse_error("run:\n  device: 'cuda:1'\n"), "(no error)");
   EXPECT_EQ(parse_error("data:\n  workers: -2\n"),
             "configs/run.yaml:2: data.workers: must be >= 0, found -2");
   EXPECT_EQ(parse_error("data:\n  train: {type: parquet}\n"),

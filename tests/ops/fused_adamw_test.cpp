@@ -5,6 +5,10 @@
 
 #include <cmath>
 
+#include "mmtrain/runtime/libtorch_compat.h"
+#include "support/adamw_agreement.h"
+#include "support/relative_error.h"
+
 namespace mmtrain {
 namespace {
 
@@ -43,10 +47,7 @@ struct Params {
 
 void expect_same_parameters(const Params& a, const Params& b) {
   const auto x = a.all(), y = b.all();
-  for (size_t i = 0; i < x.size(); ++i) {
-    EXPECT_TRUE(torch::equal(x[i], y[i])) << "parameter " << i << " differs by up to "
-                                          << (x[i] - y[i]).abs().max().item<float>();
-  }
+  for (size_t i = 0; i < x.size(); ++i) test::expect_adamw_parameters_agree(x[i], y[i], "parameter " + std::to_string(i));
 }
 
 // A FusedAdamW and LibTorch's AdamW side by side over equal parameters and gradients, stepped by
@@ -67,7 +68,8 @@ void expect_same_parameters_after(int seed, int steps, FusedStep fused_step, Ref
 
 void plain_step(torch::optim::Optimizer& optimizer, int, Params&) { optimizer.step(); }
 
-TEST(FusedAdamW, GivesLibTorchsAdamWBitForBitOverSeveralStepsAndBothGroups) {
+// Bit for bit on LibTorch 1.13; see support/adamw_agreement.h for 2.x.
+TEST(FusedAdamW, GivesLibTorchsAdamWOverSeveralStepsAndBothGroups) {
   torch::set_num_threads(2);
   expect_same_parameters_after(1, 4, plain_step, plain_step);
 }
@@ -148,6 +150,62 @@ TEST(FusedAdamW, GradientNormIsNotFiniteWhenOneGradientIsNot) {
   EXPECT_TRUE(std::isnan(optimizer.gradient_norm()));
   params.decayed[0].mutable_grad()[17][3] = INFINITY;
   EXPECT_TRUE(std::isinf(optimizer.gradient_norm()));
+}
+
+// What FusedAdamW's CUDA path calls: LibTorch 2.x's fused kernel, with our argument mapping (step
+// numbers, the gradient factor inverted into the kernel's divisor). LibTorch 2.x runs the same op
+// on the CPU, so the mapping is checked here against LibTorch's AdamW on scaled gradients.
+TEST(FusedAdamW, LibTorchsFusedKernelWithOurArgumentsMatchesLibTorchsAdamW) {
+  if (!compat::has_fused_adamw()) GTEST_SKIP() << "LibTorch " << compat::libtorch_version() << " has no fused AdamW op";
+  Params fused_params(5), reference_params(5);
+  torch::optim::AdamW reference(reference_params.groups(), torch::optim::AdamWOptions());
+  std::vector<torch::Tensor> exp_avgs, exp_avg_sqs, steps;
+  for (const auto& p : fused_params.decayed) {
+    exp_avgs.push_back(torch::zeros_like(p));
+    exp_avg_sqs.push_back(torch::zeros_like(p));
+    steps.push_back(torch::zeros({}));
+  }
+  for (int step = 0; step < 3; ++step) {
+    fused_params.set_gradients(step);
+    reference_params.set_gradients(step, 0.5);
+    reference.step();
+    compat::FusedAdamWArgs args;
+    args.params = fused_params.decayed;
+    for (const auto& p : fused_params.decayed) args.grads.push_back(p.grad());
+    args.exp_avgs = exp_avgs;
+    args.exp_avg_sqs = exp_avg_sqs;
+    for (auto& s : steps) s.fill_(step + 1);
+    args.steps = steps;
+    args.lr = 3e-3, args.beta1 = 0.9, args.beta2 = 0.98, args.weight_decay = 0.2, args.eps = 1e-6;
+    args.grad_scale = 0.5;
+    torch::NoGradGuard no_grad;
+    compat::fused_adamw(args);
+  }
+  for (size_t i = 0; i < fused_params.decayed.size(); ++i) {
+    // Different kernels, same arithmetic up to the order of roundings: 1e-6 relative.
+    EXPECT_LT(test::relative_error(fused_params.decayed[i], reference_params.decayed[i]), 1e-6) << "parameter " << i;
+  }
+}
+
+TEST(FusedAdamW, OnCudaMatchesTheCpuStep) {
+  if (!torch::cuda::is_available()) {
+    GTEST_SKIP() << "no CUDA device here (LibTorch " << compat::libtorch_version() << "); runs through scripts/gpu_check.sh";
+  }
+  Params cpu(6), cuda(6);
+  for (auto* group : {&cuda.decayed, &cuda.exempt}) {
+    for (auto& p : *group) p = p.detach().to(torch::kCUDA).requires_grad_();
+  }
+  FusedAdamW on_cpu(cpu.groups(), torch::optim::AdamWOptions());
+  FusedAdamW on_cuda(cuda.groups(), torch::optim::AdamWOptions());
+  for (int step = 0; step < 3; ++step) {
+    cpu.set_gradients(step);
+    torch::manual_seed(100 + step);
+    for (auto& p : cuda.all()) p.mutable_grad() = torch::randn(p.sizes()).to(torch::kCUDA);
+    on_cpu.step_scaled(0.7);
+    on_cuda.step_scaled(0.7);
+  }
+  const auto x = cpu.all(), y = cuda.all();
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_LT(test::relative_error(y[i].cpu(), x[i]), 1e-6) << "parameter " << i;
 }
 
 }  // namespace

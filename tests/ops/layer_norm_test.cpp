@@ -40,9 +40,11 @@ TEST(LayerNormForLinear, UnderBf16AutocastMatchesLibTorchsLayerNormCastToBf16) {
   theirs.backward(dy);
 
   ASSERT_EQ(ours.scalar_type(), torch::kBFloat16);
-  // Both round an fp32 value computed in a different order: at most one bf16 step apart.
+  // Both round an fp32 value computed in a different order: at most one bf16 step apart, and a
+  // bf16 step (8 significant bits) is at most 2^-7 of the value.
   const auto gap = (ours.to(torch::kDouble) - theirs.to(torch::kDouble)).abs();
-  EXPECT_TRUE(gap.le(theirs.to(torch::kDouble).abs() * std::ldexp(1.0, -8) + 1e-6).all().item<bool>());
+  EXPECT_TRUE(gap.le(theirs.to(torch::kDouble).abs() * std::ldexp(1.0, -7) + 1e-6).all().item<bool>())
+      << "largest gap " << gap.max().item<double>();
   EXPECT_TRUE(torch::allclose(ours_in.grad(), theirs_in.grad(), 1e-4, 1e-5));
   EXPECT_TRUE(torch::allclose(ours_grads.first, norm->weight.grad(), 1e-4, 1e-4));
   EXPECT_TRUE(torch::allclose(ours_grads.second, norm->bias.grad(), 1e-4, 1e-4));

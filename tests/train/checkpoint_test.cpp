@@ -32,12 +32,35 @@ TEST(TrainerCheckpoint, RestoredOptimizerTakesTheSameNextStepAsTheOriginal) {
   torch::optim::AdamW restored_optimizer(restored->parameters(), torch::optim::AdamWOptions(0.1));
   const Checkpoint checkpoint = Checkpoint::load(path);
   checkpoint.restore_model(*restored);
-  restore_optimizer(checkpoint, restored_optimizer);
+  restore_optimizer(checkpoint, *restored, restored_optimizer);
 
   // Identical weights after the next step only if the Adam moments and step count came back.
   train_one_step(saved, optimizer, 3);
   train_one_step(restored, restored_optimizer, 3);
   EXPECT_TRUE(torch::equal(restored->weight, saved->weight));
+}
+
+// LibTorch keys optimizer state by a TensorImpl address, written differently by 1.13 and 2.x; the
+// checkpoint keys it by parameter name, on the CPU, so that either build (and any device) reads it.
+TEST(TrainerCheckpoint, OptimizerStateIsStoredByParameterNameOnTheCpu) {
+  test::TempDir dir;
+  const std::string path = (dir.path() / "named.pt").string();
+  torch::manual_seed(1);
+  torch::nn::Linear net(4, 3);
+  torch::optim::AdamW optimizer(net->parameters(), torch::optim::AdamWOptions(0.1));
+  train_one_step(net, optimizer, 2);
+  save_checkpoint(path, *net, optimizer, CheckpointMeta{});
+
+  const Checkpoint checkpoint = Checkpoint::load(path);
+  torch::Tensor exp_avg;
+  c10::IValue step;
+  ASSERT_TRUE(checkpoint.read_entry("optimizer/adamw/weight/exp_avg", exp_avg));
+  ASSERT_TRUE(checkpoint.read_entry("optimizer/adamw/bias/step", step));
+  EXPECT_EQ(step.toInt(), 1);
+  EXPECT_TRUE(exp_avg.device().is_cpu());
+  EXPECT_EQ(exp_avg.sizes(), net->weight.sizes());
+  // The first moment after one step is (1 - beta1) * gradient, nonzero for this batch.
+  EXPECT_GT(exp_avg.abs().sum().item<double>(), 0.0);
 }
 
 TEST(TrainerCheckpoint, RestoredRngDrawsWhatTheSavedRunWouldHaveDrawn) {
@@ -66,7 +89,7 @@ TEST(TrainerCheckpoint, WeightsOnlyFileIsRefusedForResumeNamingIt) {
   torch::optim::AdamW optimizer(net->parameters(), torch::optim::AdamWOptions(0.1));
 
   const std::string optimizer_message =
-      test::error_message<std::runtime_error>([&] { restore_optimizer(checkpoint, optimizer); });
+      test::error_message<std::runtime_error>([&] { restore_optimizer(checkpoint, *net, optimizer); });
   const std::string rng_message = test::error_message<std::runtime_error>([&] { restore_rng(checkpoint); });
 
   EXPECT_NE(optimizer_message.find(path + ": holds no optimizer state"), std::string::npos) << optimizer_message;

@@ -68,7 +68,8 @@ class PendingCollective {
 };
 
 // Every rank must call the same collectives in the same order with tensors of the same shape and
-// dtype; Gloo matches them by their sequence. Tensors must be on the CPU. With world_size 1 no
+// dtype; Gloo matches them by their sequence. Tensors on another device (CUDA) go through host
+// copies, except for allreduce_sum_async_, which takes CPU tensors only. With world_size 1 no
 // socket is opened and every collective returns its input.
 //
 // Neither copyable nor movable: an autograd graph built by all_gather_with_grad keeps the

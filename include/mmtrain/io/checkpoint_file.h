@@ -50,6 +50,7 @@ class Checkpoint {
   // false when the file has nothing under `key`.
   bool read_entry(const std::string& key, torch::Tensor& tensor) const;
   bool read_entry(const std::string& key, torch::serialize::InputArchive& archive) const;
+  bool read_entry(const std::string& key, c10::IValue& value) const;
 
  private:
   std::string path_;

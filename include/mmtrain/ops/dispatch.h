@@ -17,6 +17,8 @@ enum class Impl {
   cpu_fused,        // one parallel pass of ours in fp32 (attention over BLAS GEMMs, AdamW)
   cpu_avx512_bf16,  // kernels/*_bf16: AVX-512 with AVX512-BF16
   cpu_amx,          // kernels/attention_amx: bf16 GEMMs on AMX tiles
+  cuda_sdpa,        // LibTorch 2.x's scaled_dot_product_attention (flash / memory-efficient) on CUDA
+  cuda_fused,       // LibTorch 2.x's fused multi-tensor kernel on CUDA (AdamW)
 };
 
 // "libtorch", "cpu_fused", ...: for logs and test names.

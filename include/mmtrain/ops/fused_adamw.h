@@ -4,13 +4,19 @@
 // the elements of every parameter form one range split over LibTorch's threads, and each element
 // takes weight decay, both moments and the update in one visit. The arithmetic, the order of the
 // roundings and the per-parameter state (step, exp_avg, exp_avg_sq) are LibTorch's, so
-// checkpoints written by either load into the other. Other devices, dtypes, amsgrad and
-// non-contiguous tensors go through LibTorch's step.
+// checkpoints written by either load into the other. On CUDA (LibTorch 2.x) the step is
+// LibTorch's fused multi-tensor AdamW kernel. Other devices, dtypes, amsgrad and non-contiguous
+// tensors go through LibTorch's step.
 #pragma once
 
 #include <torch/optim/adamw.h>
 
+#include <unordered_map>
+#include <utility>
 #include <vector>
+
+#include "mmtrain/ops/dispatch.h"
+#include "mmtrain/runtime/libtorch_compat.h"
 
 namespace mmtrain {
 
@@ -29,7 +35,15 @@ class FusedAdamW : public torch::optim::AdamW {
   torch::Tensor step(LossClosure closure = nullptr) override;
 
  private:
-  bool fusable() const;
+  // The implementation every parameter with a gradient can take (libtorch when they differ).
+  ops::Impl common_impl() const;
+  torch::optim::AdamWParamState& state_of(const torch::Tensor& parameter);
+  void step_cpu_fused(double grad_scale);
+  void step_cuda_fused(double grad_scale);
+
+  // CUDA: each parameter's step count as the device scalar LibTorch's fused kernel reads.
+  std::unordered_map<decltype(compat::optimizer_state_key(std::declval<torch::Tensor>())), torch::Tensor>
+      device_steps_;
   // The gradients the next step will use: those of parameters that have one.
   std::vector<torch::Tensor> gradients() const;
 };

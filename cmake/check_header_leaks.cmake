@@ -1,0 +1,22 @@
+# ctest, pip build only: no object of this build read a header of Debian's LibTorch 1.13
+# (/usr/include/{ATen,c10,torch,caffe2}). Reads the compiler's dependency files (*.o.d).
+# usage: cmake -DBUILD_DIR=... -P cmake/check_header_leaks.cmake
+file(GLOB_RECURSE depfiles "${BUILD_DIR}/CMakeFiles/*.o.d")
+list(LENGTH depfiles count)
+if(count EQUAL 0)
+  message(FATAL_ERROR "no dependency files (*.o.d) under ${BUILD_DIR}/CMakeFiles: build first")
+endif()
+set(leaks "")
+foreach(depfile IN LISTS depfiles)
+  file(STRINGS "${depfile}" lines REGEX "/usr/include/(ATen|c10|torch|caffe2)/")
+  if(lines)
+    list(GET lines 0 first)
+    string(STRIP "${first}" first)
+    list(APPEND leaks "${depfile}: ${first}")
+  endif()
+endforeach()
+if(leaks)
+  list(JOIN leaks "\n" shown)
+  message(FATAL_ERROR "Debian's LibTorch 1.13 headers leaked into the pip build:\n${shown}")
+endif()
+message(STATUS "${count} objects, none read Debian's LibTorch headers")
