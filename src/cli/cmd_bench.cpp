@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "mmtrain/runtime/libtorch_compat.h"
 #include "mmtrain/config/load_config.h"
 #include "mmtrain/data/webdataset_loader.h"
 #include "mmtrain/errors.h"
@@ -57,7 +58,7 @@ void print_split(const StepTiming& t) {
               share(t.optimizer));
 }
 
-int bench_train(Config config, int64_t steps, const std::optional<std::string>& trace) {
+int bench_train(Config config, int64_t steps, const std::optional<std::string>& trace, bool synthetic) {
   ScratchDir scratch;
   config.run.output_dir = scratch.path();
   config.run.name = "bench";
@@ -69,16 +70,19 @@ int bench_train(Config config, int64_t steps, const std::optional<std::string>& 
   TrainOptions options;
   options.untimed_steps = kUntimedSteps;
   options.save_final_checkpoint = false;
+  options.synthetic_batches = synthetic;
   std::optional<torch::autograd::profiler::RecordProfile> profile;
   if (trace) profile.emplace(*trace);
   const StepTiming timing = train(config, options).timing;
   profile.reset();
-  std::printf("%s, batch %lld, %s, %d threads: %lld timed steps after %lld warm-up steps\n",
+  std::printf("%s, batch %lld, %s, %d threads, %s: %lld timed steps after %lld warm-up steps\n",
               config.model.vision.type.c_str(), static_cast<long long>(config.train.batch_size),
-              config.train.precision.c_str(), torch::get_num_threads(), static_cast<long long>(timing.steps),
+              config.train.precision.c_str(), torch::get_num_threads(),
+              synthetic ? "synthetic tensors on the device" : "through the loader", static_cast<long long>(timing.steps),
               static_cast<long long>(kUntimedSteps));
   print_split(timing);
   std::printf("peak memory: %.0f MiB\n", peak_memory_mib());
+  if (const auto gpu = compat::cuda_peak_memory_bytes(0)) std::printf("peak GPU memory: %.0f MiB\n", *gpu / 1048576.0);
   std::printf("samples/s: %.1f\n", timing.samples / std::max(1e-9, timing.seconds));
   return 0;
 }
@@ -125,12 +129,14 @@ int run_bench(int argc, char** argv) {
             {{"config", "c", "CONFIG", "YAML config file"},
              {"set", "", "KEY=VALUE", "override a config key, repeatable", true},
              {"steps", "", "N", what == "train" ? "timed optimizer steps (default 50)" : "batches (default 50)"},
-             {"trace", "", "FILE", "train: write the operators' timeline as a Chrome trace (chrome://tracing)"}});
+             {"trace", "", "FILE", "train: write the operators' timeline as a Chrome trace (chrome://tracing)"},
+             {"synthetic", "", "", "train: one batch of random tensors made on the training device, no loader"}});
   if (!args.parse(argc - 1, argv + 1)) return 0;
   const Config config = load_config(args.require("config"), args.all("set"));
   const int64_t steps = parse_count("--steps", args.get("steps").value_or("50"));
   if (what == "data" && args.get("trace")) throw ConfigError("--trace: only `bench train` records a trace");
-  return what == "train" ? bench_train(config, steps, args.get("trace")) : bench_data(config, steps);
+  if (what == "data" && args.has("synthetic")) throw ConfigError("--synthetic: only `bench train` takes it");
+  return what == "train" ? bench_train(config, steps, args.get("trace"), args.has("synthetic")) : bench_data(config, steps);
 }
 
 }  // namespace mmtrain::cli

@@ -14,7 +14,7 @@ namespace mmtrain::cli {
 namespace {
 
 const char* const kUsage =
-    "usage: mmtrain data synth|binding --out DIR [--n N] [--seed S] [--image-size PX]\n"
+    "usage: mmtrain data synth|binding --out DIR [--n N] [--seed S] [--image-size PX] [--image-format png|jpg]\n"
     "       mmtrain data fashion-mnist [--idx-dir DIR] --out DIR [--max-train N]\n";
 
 // The flags every built-in data set takes. Reads n, seed and image_size into `options` (whose n
@@ -27,11 +27,13 @@ std::optional<std::string> parse_generator_args(int argc, char** argv, const std
             {{"out", "", "DIR", "output folder"},
              {"n", "", "N", "training pairs (default " + default_n + ")"},
              {"seed", "", "S", "random seed (default 0)"},
-             {"image-size", "", "PX", "image side in pixels (default 64)"}});
+             {"image-size", "", "PX", "image side in pixels (default 64)"},
+             {"image-format", "", "png|jpg", "image files: png (default, lossless) or jpg (quality 95)"}});
   if (!args.parse(argc, argv)) return std::nullopt;
   options.n = parse_count("--n", args.get("n").value_or(default_n));
   options.seed = static_cast<uint64_t>(parse_count("--seed", args.get("seed").value_or("0")));
   options.image_size = static_cast<int>(parse_count("--image-size", args.get("image-size").value_or("64")));
+  options.image_format = args.get("image-format").value_or("png");
   if (options.n < 1 || options.image_size < 16) throw ConfigError("--n must be >= 1 and --image-size >= 16");
   return args.require("out");
 }
@@ -39,7 +41,7 @@ std::optional<std::string> parse_generator_args(int argc, char** argv, const std
 int run_synth(int argc, char** argv) {
   SynthOptions options;
   const auto out = parse_generator_args(
-      argc, argv, "mmtrain data synth --out DIR [--n N] [--seed S] [--image-size PX]",
+      argc, argv, "mmtrain data synth --out DIR [--n N] [--seed S] [--image-size PX] [--image-format png|jpg]",
       "Writes the built-in data set: coloured shapes with captions, zero-shot files for seen "
       "and held-out colour-shape combinations, and a retrieval set.",
       options);
@@ -50,7 +52,7 @@ int run_synth(int argc, char** argv) {
 int run_binding(int argc, char** argv) {
   BindingOptions options;
   const auto out = parse_generator_args(
-      argc, argv, "mmtrain data binding --out DIR [--n N] [--seed S] [--image-size PX]",
+      argc, argv, "mmtrain data binding --out DIR [--n N] [--seed S] [--image-size PX] [--image-format png|jpg]",
       "Writes the binding task: two coloured shapes side by side, captioned with their relation "
       "(\"a red circle left of a blue square\"). A class is an ordered scene; zero-shot files for "
       "seen and held-out scenes score each image against every scene, including its side- and "

@@ -49,8 +49,11 @@ std::string write_item(const Item& item, const std::string& out_dir, uint64_t se
   Random rng(item_seed(seed, item.split->stream, item.index));
   const Rendered rendered = render(item.split->labels[item.index], rng);
   const std::string path = (fs::path(out_dir) / item.path).string();
-  // Fixed here rather than left to OpenCV's default, which has changed between versions.
-  if (!cv::imwrite(path, rendered.image, {cv::IMWRITE_PNG_COMPRESSION, 1})) {
+  // Fixed here rather than left to OpenCV's defaults, which have changed between versions.
+  const bool jpeg = path.size() >= 4 && path.compare(path.size() - 4, 4, ".jpg") == 0;
+  const std::vector<int> params = jpeg ? std::vector<int>{cv::IMWRITE_JPEG_QUALITY, 95}
+                                       : std::vector<int>{cv::IMWRITE_PNG_COMPRESSION, 1};
+  if (!cv::imwrite(path, rendered.image, params)) {
     throw DataError(path + ": cannot write image");
   }
   return rendered.caption;
@@ -98,17 +101,17 @@ std::vector<int> per_class_labels(const std::vector<int>& pool, int per_class) {
 }
 
 // Zero-padded to a common width (at least 6) so that names sort in index order.
-std::string image_name(uint64_t index, size_t count) {
+std::string image_name(uint64_t index, size_t count, const std::string& format) {
   const size_t width = std::max<size_t>(6, std::to_string(count ? count - 1 : 0).size());
   const std::string digits = std::to_string(index);
-  return std::string(width - std::min(width, digits.size()), '0') + digits + ".png";
+  return std::string(width - std::min(width, digits.size()), '0') + digits + "." + format;
 }
 
-std::vector<Item> list_items(const std::vector<Split>& splits) {
+std::vector<Item> list_items(const std::vector<Split>& splits, const std::string& format) {
   std::vector<Item> items;
   for (const Split& split : splits) {
     for (uint64_t i = 0; i < split.labels.size(); ++i) {
-      const std::string name = image_name(i, split.labels.size());
+      const std::string name = image_name(i, split.labels.size(), format);
       items.push_back({&split, i, std::string("images/") + split.name + "/" + name});
     }
   }
@@ -174,6 +177,8 @@ void check_options(const WriteOptions& options, const std::string& what) {
     if (!ok) throw ConfigError(what + ": " + problem);
   };
   require(options.n >= 0, "n must not be negative, got " + std::to_string(options.n));
+  require(options.image_format == "png" || options.image_format == "jpg",
+          "image format must be png or jpg, got '" + options.image_format + "'");
   require(options.image_size >= 16,
           "image_size must be at least 16, got " + std::to_string(options.image_size));
   require(options.eval_per_class >= 0,
@@ -192,7 +197,7 @@ void write_dataset(const std::string& what, const std::string& out_dir,
   } catch (const fs::filesystem_error& e) {
     throw DataError(out_dir + ": cannot create directories: " + e.code().message());
   }
-  const std::vector<Item> items = list_items(splits);
+  const std::vector<Item> items = list_items(splits, options.image_format);
   const std::vector<std::string> captions = write_items(items, out_dir, options.seed, render);
 
   // The tables come after the images so that an interrupted run never lists missing files.

@@ -20,12 +20,13 @@ struct WriteOptions {
   int image_size = 0;
   int eval_per_class = 0;  // zero-shot images per class, in each of seen and held-out
   int64_t retrieval_n = 0;
+  std::string image_format = "png";  // png or jpg: the files' extension and encoding
 };
 
 template <class Options>
 WriteOptions write_options(const Options& options) {
   return {options.n, options.seed, options.image_size, options.eval_per_class,
-          options.retrieval_n};
+          options.retrieval_n, options.image_format};
 }
 
 // Throws ConfigError("<what>: ...") naming the first value out of range.

@@ -3,10 +3,27 @@
 #include <ATen/Functions.h>
 #include <ATen/autocast_mode.h>
 #include <c10/util/Exception.h>
+#include <torch/cuda.h>
+
+#if MMTRAIN_LIBTORCH_2 && __has_include(<c10/cuda/CUDACachingAllocator.h>)
+#include <c10/cuda/CUDACachingAllocator.h>
+#define MMTRAIN_HAS_CUDA_ALLOCATOR 1
+#endif
 
 namespace mmtrain::compat {
 
 std::string libtorch_version() { return TORCH_VERSION; }
+
+std::optional<int64_t> cuda_peak_memory_bytes(int device) {
+#ifdef MMTRAIN_HAS_CUDA_ALLOCATOR
+  if (!torch::cuda::is_available() || device >= static_cast<int>(torch::cuda::device_count())) return std::nullopt;
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(device));
+  return stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak;
+#else
+  (void)device;
+  return std::nullopt;
+#endif
+}
 
 #if MMTRAIN_LIBTORCH_2
 

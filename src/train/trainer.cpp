@@ -31,6 +31,7 @@
 #include "mmtrain/train/run_dir.h"
 #include "mmtrain/train/signals.h"
 #include "mmtrain/train/step_clock.h"
+#include "mmtrain/train/synthetic_batches.h"
 #include "mmtrain/train/training_data.h"
 
 namespace mmtrain {
@@ -40,7 +41,7 @@ namespace {
 // A batch onto the training device. To a GPU through pinned memory with non_blocking, so that the
 // copy overlaps the step instead of stalling the host.
 torch::Tensor to_device(const torch::Tensor& host, torch::Device device) {
-  if (!device.is_cuda()) return host.to(device);
+  if (!device.is_cuda() || host.device() == device) return host.to(device);
   return host.pin_memory().to(device, /*non_blocking=*/true);
 }
 
@@ -97,6 +98,16 @@ class Trainer {
   std::optional<Checkpoint> newest_valid_checkpoint();
   void build(const std::optional<Checkpoint>& checkpoint);
   bool step(const Batch& batch);  // false when the step was skipped (non-finite)
+  std::unique_ptr<BatchSource> make_synthetic_source() const {
+    SyntheticBatchOptions options;
+    options.batch_size = config_.train.batch_size / dp_->world_size();
+    options.image_size = config_.model.vision.image_size;
+    options.context_length = config_.model.text.context_length;
+    options.vocab_size = tokenizer_->vocab_size();
+    options.seed = static_cast<uint64_t>(config_.run.seed);
+    options.device = device_;
+    return std::make_unique<SyntheticBatches>(options);
+  }
   bool skip_step(const char* what, double value);
   void apply_modality_dropout(torch::Tensor& images, torch::Tensor& tokens);
   void log_progress(int64_t total_steps);
@@ -264,7 +275,8 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
   }
 
   loader_ = make_training_source(config_, data_.dataset, tokenizer_, data_.bad_samples, dp_->rank(), dp_->world_size());
-  if (data_.dataset && loader_->batches_per_epoch() == 0) {
+  if (options_.synthetic_batches) loader_ = make_synthetic_source();
+  if (data_.dataset && loader_->batches_per_epoch() == 0 && !options_.synthetic_batches) {
     throw DataError(data.path + ": " + std::to_string(data_.dataset->samples.size()) +
                     " pairs, fewer than one batch of train.batch_size " +
                     std::to_string(config_.train.batch_size));

@@ -19,6 +19,8 @@
 #include "mmtrain/runtime/libtorch_compat.h"
 #include "mmtrain/train/checkpoint.h"
 #include "mmtrain/train/optimizer.h"
+#include "support/small_model.h"
+#include "support/cuda.h"
 #include "support/relative_error.h"
 #include "support/temp_dir.h"
 
@@ -27,15 +29,10 @@ namespace {
 
 constexpr double kFp32Tolerance = 1e-4;
 
-#define SKIP_WITHOUT_CUDA()                                                                                  \
-  if (!torch::cuda::is_available())                                                                          \
-  GTEST_SKIP() << "no CUDA device here (LibTorch " << compat::libtorch_version()                            \
-               << "); these tests run on a GPU machine, through scripts/gpu_check.sh"
-
 const torch::Device kCuda(torch::kCUDA, 0);
 
 TEST(CudaOps, AttentionMatchesTheCpu) {
-  SKIP_WITHOUT_CUDA();
+  MMTRAIN_SKIP_WITHOUT_CUDA();
   torch::manual_seed(0);
   const auto qkv = torch::randn({2, 7, 3 * 16});
   const auto q = torch::randn({2, 5, 16}), kv = torch::randn({2, 7, 2 * 16});
@@ -47,7 +44,7 @@ TEST(CudaOps, AttentionMatchesTheCpu) {
 }
 
 TEST(CudaOps, GeluLayerNormAndResidualMatchTheCpu) {
-  SKIP_WITHOUT_CUDA();
+  MMTRAIN_SKIP_WITHOUT_CUDA();
   torch::manual_seed(0);
   const auto x = torch::randn({4, 9, 32}), branch = torch::randn({4, 9, 32});
   torch::nn::LayerNorm norm(torch::nn::LayerNormOptions({32}));
@@ -60,17 +57,7 @@ TEST(CudaOps, GeluLayerNormAndResidualMatchTheCpu) {
             kFp32Tolerance);
 }
 
-using Combination = std::tuple<std::string, std::string, std::string>;  // vision, text, fusion
-
-ModelConfig small_config(const Combination& combination) {
-  ModelConfig config;
-  config.embed_dim = 16;
-  config.vision = VisionConfig{std::get<0>(combination), 64, 16, 16, 2, 2, 4.0, "gelu", "cls"};
-  config.vision.stage_layers = {1, 1, 1, 1};
-  config.text = TextConfig{std::get<1>(combination), 6, 16, 1, 2, 4.0, "gelu"};
-  config.fusion = FusionConfig{std::get<2>(combination), 16, 1, 2};
-  return config;
-}
+using test::Combination;
 
 struct Step {
   torch::Tensor loss;
@@ -80,7 +67,7 @@ struct Step {
 // One forward and backward of a freshly seeded model on `device`: clip + siglip, + itm when fused.
 Step one_step(const Combination& combination, torch::Device device, const std::string& precision = "fp32") {
   torch::manual_seed(0);
-  auto model = build_model(small_config(combination), TextVocab{20, 3});
+  auto model = build_model(test::small_model_config(combination), TextVocab{20, 3});
   LossConfig loss;
   loss.terms = {{"clip", 1.0}, {"siglip", 0.5}};
   if (model->fusion().has_match()) loss.terms.push_back({"itm", 1.0});
@@ -104,7 +91,7 @@ Step one_step(const Combination& combination, torch::Device device, const std::s
 class CudaCombinations : public ::testing::TestWithParam<Combination> {};
 
 TEST_P(CudaCombinations, LossAndEveryGradientMatchTheCpu) {
-  SKIP_WITHOUT_CUDA();
+  MMTRAIN_SKIP_WITHOUT_CUDA();
   const Step cpu = one_step(GetParam(), torch::kCPU);
   const Step cuda = one_step(GetParam(), kCuda);
   EXPECT_LT(test::relative_error(cuda.loss, cpu.loss), kFp32Tolerance);
@@ -118,13 +105,12 @@ INSTANTIATE_TEST_SUITE_P(AllTowersAndFusions, CudaCombinations,
                                             ::testing::Values("transformer", "bow"),
                                             ::testing::Values("late", "early", "cross_attention")),
                          [](const ::testing::TestParamInfo<Combination>& info) {
-                           return std::get<0>(info.param) + "_" + std::get<1>(info.param) + "_" +
-                                  std::get<2>(info.param);
+                           return test::combination_name(info.param);
                          });
 
 // bf16 autocast on CUDA: a finite loss near the fp32 one (bf16 keeps 8 bits of mantissa).
 TEST(CudaPrecision, Bf16StepGivesAFiniteLossNearFp32) {
-  SKIP_WITHOUT_CUDA();
+  MMTRAIN_SKIP_WITHOUT_CUDA();
   const Combination vit{"vit", "transformer", "cross_attention"};
   const Step fp32 = one_step(vit, kCuda);
   const Step bf16 = one_step(vit, kCuda, "bf16");
@@ -136,7 +122,7 @@ TEST(CudaPrecision, Bf16StepGivesAFiniteLossNearFp32) {
 // Trained on CUDA, read on the CPU (an evaluation host without a GPU); the optimizer state comes
 // back onto the GPU for a resume there.
 TEST(CudaCheckpoint, WrittenOnCudaLoadsOnTheCpuAndResumesOnCuda) {
-  SKIP_WITHOUT_CUDA();
+  MMTRAIN_SKIP_WITHOUT_CUDA();
   test::TempDir dir;
   const std::string path = (dir.path() / "cuda.pt").string();
   torch::manual_seed(1);

@@ -196,6 +196,25 @@ TEST_F(SyntheticDatasetTest, ImagesDecodeAsSquareThreeChannelImagesOfImageSize) 
   }
 }
 
+// --image-format jpg: the same images as JPEG files, for timing the loader's JPEG path.
+TEST_F(SyntheticDatasetTest, JpegFormatWritesDecodableJpgFilesAndOtherFormatsAreRefused) {
+  SynthOptions options = small_options();
+  options.image_format = "jpg";
+  const fs::path out = write(options, "jpeg");
+  const auto rows = table(out, "train.csv").rows;
+  ASSERT_FALSE(rows.empty());
+  for (const auto& row : rows) {
+    const std::string& path = row.fields[0];
+    ASSERT_EQ(path.substr(path.size() - 4), ".jpg") << path;
+    const std::string bytes = test::read_bytes(out / path);
+    ASSERT_GE(bytes.size(), 3u);
+    EXPECT_EQ(bytes.substr(0, 3), std::string("\xFF\xD8\xFF")) << path << " is not a JPEG";
+    EXPECT_EQ(cv::imread((out / path).string()).rows, options.image_size) << path;
+  }
+  options.image_format = "gif";
+  EXPECT_THROW(write(options, "gif"), ConfigError);
+}
+
 TEST_F(SyntheticDatasetTest, SameSeedGivesIdenticalFiles) {
   const fs::path a = write(small_options(7), "a");
   const fs::path b = write(small_options(7), "b");

@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "mmtrain/runtime/libtorch_compat.h"
 #include "support/command.h"
+#include "support/cuda.h"
 #include "support/metrics.h"
 #include "support/temp_dir.h"
 
@@ -19,10 +19,7 @@ namespace {
 class CudaTraining : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!torch::cuda::is_available()) {
-      GTEST_SKIP() << "no CUDA device here (LibTorch " << compat::libtorch_version()
-                   << "); these tests run on a GPU machine, through scripts/gpu_check.sh";
-    }
+    MMTRAIN_SKIP_WITHOUT_CUDA();
     data_ = (dir_.path() / "data").string();
     runs_ = (dir_.path() / "runs").string();
     ASSERT_EQ(test::run_mmtrain("data synth --out " + data_ + " --n 256 --image-size 32").exit_code, 0);

@@ -8,29 +8,18 @@
 #include "mmtrain/losses/loss.h"
 #include "mmtrain/models/registry.h"
 #include "mmtrain/train/optimizer.h"
+#include "support/small_model.h"
 
 namespace mmtrain {
 namespace {
 
-using Combination = std::tuple<std::string, std::string, std::string>;  // vision, text, fusion
+using test::Combination;
 
 class Combinations : public ::testing::TestWithParam<Combination> {};
 
-ModelConfig small_config(const Combination& combination) {
-  ModelConfig config;
-  config.embed_dim = 16;
-  // 64 px: the resnet then has a 2x2 feature map; with one image token, cross-attention
-  // (a softmax over one key) would rightly give its query projection no gradient.
-  config.vision = VisionConfig{std::get<0>(combination), 64, 16, 16, 2, 2, 4.0, "gelu", "cls"};
-  config.vision.stage_layers = {1, 1, 1, 1};
-  config.text = TextConfig{std::get<1>(combination), 6, 16, 1, 2, 4.0, "gelu"};
-  config.fusion = FusionConfig{std::get<2>(combination), 16, 1, 2};
-  return config;
-}
-
 TEST_P(Combinations, TrainsAFewStepsAndEveryParameterGetsAGradient) {
   torch::manual_seed(0);
-  auto model = build_model(small_config(GetParam()), TextVocab{20, 3});
+  auto model = build_model(test::small_model_config(GetParam()), TextVocab{20, 3});
   LossConfig loss;
   if (model->fusion().has_match()) loss.terms.push_back({"itm", 1.0});
   attach_loss_parameters(*model, loss);
@@ -61,8 +50,7 @@ INSTANTIATE_TEST_SUITE_P(AllTowersAndFusions, Combinations,
                                             ::testing::Values("transformer", "bow"),
                                             ::testing::Values("late", "early", "cross_attention")),
                          [](const ::testing::TestParamInfo<Combination>& info) {
-                           return std::get<0>(info.param) + "_" + std::get<1>(info.param) + "_" +
-                                  std::get<2>(info.param);
+                           return test::combination_name(info.param);
                          });
 
 }  // namespace

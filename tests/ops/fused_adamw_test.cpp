@@ -7,6 +7,7 @@
 
 #include "mmtrain/runtime/libtorch_compat.h"
 #include "support/adamw_agreement.h"
+#include "support/cuda.h"
 #include "support/relative_error.h"
 
 namespace mmtrain {
@@ -188,9 +189,7 @@ TEST(FusedAdamW, LibTorchsFusedKernelWithOurArgumentsMatchesLibTorchsAdamW) {
 }
 
 TEST(FusedAdamW, OnCudaMatchesTheCpuStep) {
-  if (!torch::cuda::is_available()) {
-    GTEST_SKIP() << "no CUDA device here (LibTorch " << compat::libtorch_version() << "); runs through scripts/gpu_check.sh";
-  }
+  MMTRAIN_SKIP_WITHOUT_CUDA();
   Params cpu(6), cuda(6);
   for (auto* group : {&cuda.decayed, &cuda.exempt}) {
     for (auto& p : *group) p = p.detach().to(torch::kCUDA).requires_grad_();

@@ -19,7 +19,8 @@ namespace mmtrain {
 struct BindingOptions {
   int64_t n = 8000;         // training pairs
   uint64_t seed = 0;
-  int image_size = 64;      // square PNGs of this side
+  int image_size = 64;      // square images of this side
+  std::string image_format = "png";  // png or jpg
   int eval_per_class = 20;  // zero-shot images per class, in each of seen and held-out
   // Image-caption pairs for retrieval. Retrieval counts only an image's own caption as correct,
   // so the default is one image per scene: every caption then describes exactly one image, and

@@ -12,7 +12,8 @@ namespace mmtrain {
 struct SynthOptions {
   int64_t n = 6000;          // training pairs
   uint64_t seed = 0;
-  int image_size = 64;       // square PNGs of this side
+  int image_size = 64;       // square images of this side
+  std::string image_format = "png";  // png (lossless) or jpg (quality 95: the loader's JPEG path)
   int eval_per_class = 20;   // zero-shot images per class, in each of seen and held-out
   int retrieval_n = 300;     // image-caption pairs for retrieval evaluation
 };

@@ -8,6 +8,7 @@
 #include <c10/core/ScalarType.h>
 #include <torch/version.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,5 +55,9 @@ struct FusedAdamWArgs {
   double lr = 0, beta1 = 0, beta2 = 0, weight_decay = 0, eps = 0, grad_scale = 1;
 };
 void fused_adamw(const FusedAdamWArgs& args);
+
+// The most memory LibTorch's CUDA allocator has held on that GPU, or nullopt without one (or in
+// a build without CUDA).
+std::optional<int64_t> cuda_peak_memory_bytes(int device);
 
 }  // namespace mmtrain::compat

@@ -19,6 +19,9 @@ struct TrainOptions {
   // Benchmarking: the first `untimed_steps` steps warm up and are left out of TrainSummary::timing.
   int64_t untimed_steps = 0;
   bool save_final_checkpoint = true;
+  // Benchmarking: every step takes one batch of random tensors made on the training device
+  // (train/synthetic_batches.h) instead of the loader's.
+  bool synthetic_batches = false;
 };
 
 struct TrainSummary {
