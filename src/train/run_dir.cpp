@@ -1,5 +1,7 @@
 #include "mmtrain/train/run_dir.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <vector>
 
@@ -63,6 +67,33 @@ void RunDir::prune(int keep_last) const {
     if (newest && fs::equivalent(steps[i], *newest)) continue;
     fs::remove(steps[i]);
   }
+}
+
+RunLock::RunLock(const std::string& run_folder) {
+  fs::create_directories(run_folder);
+  const std::string path = run_folder + "/.lock";
+  fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw std::runtime_error(path + ": cannot open the run's lock file: " + std::strerror(errno));
+  if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    close(fd_);
+    fd_ = -1;
+    if (error != EWOULDBLOCK) throw std::runtime_error(path + ": cannot lock: " + std::strerror(error));
+    std::ifstream in(path);
+    std::string holder;
+    std::getline(in, holder);
+    throw std::runtime_error(run_folder + ": in use by another mmtrain train (process " +
+                             (holder.empty() ? std::string("unknown") : holder) +
+                             "); wait for it to finish or stop it, or choose another run.name");
+  }
+  const std::string pid = std::to_string(getpid()) + "\n";
+  if (ftruncate(fd_, 0) != 0 || pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    // The lock holds without the id; only a colliding process's message would lack it.
+  }
+}
+
+RunLock::~RunLock() {
+  if (fd_ >= 0) close(fd_);  // releases the lock
 }
 
 }  // namespace mmtrain

@@ -121,6 +121,7 @@ class Trainer {
 
   Config config_;
   TrainOptions options_;
+  std::unique_ptr<RunLock> lock_;  // rank 0: the run folder's one writer
   RunDir run_dir_;
   LogFileSink log_file_;
   torch::Device device_ = torch::kCPU;
@@ -153,7 +154,11 @@ std::optional<Checkpoint> Trainer::open_run() {
     if (options_.resume.empty()) return std::nullopt;
     return options_.resume == "latest" ? newest_valid_checkpoint() : std::optional<Checkpoint>(Checkpoint::load(options_.resume));
   }
-  if (options_.resume.empty() && run_dir_.exists()) {
+  // Locked before anything else looks at the folder: a live writer is named before the folder's
+  // existence is held against a new run.
+  const bool existed = run_dir_.exists();
+  lock_ = std::make_unique<RunLock>(run_dir_.path());
+  if (options_.resume.empty() && existed) {
     throw ConfigError(run_dir_.path() + ": run folder exists; pass --resume latest to continue it, "
                       "or choose another run.name");
   }

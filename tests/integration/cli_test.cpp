@@ -158,6 +158,34 @@ TEST_F(CliTest, SigtermWritesACheckpointAndExits143ThenResumeContinues) {
   EXPECT_NE(resumed.output.find("resuming from"), std::string::npos);
 }
 
+// One writer per run folder: while a run trains, a second `train` on it is refused naming the
+// first's process id, and readers (report) keep working; the lock goes with the process, even
+// when it is killed with SIGKILL.
+TEST_F(CliTest, ASecondTrainOnARunningRunIsRefusedNamingItsProcessUntilItDies) {
+  const std::string flags = " --set train.log_every=1 --set train.checkpoint_every=1";
+  const pid_t child = test::spawn(std::string(MMTRAIN_BINARY) + " " + train_command("locked", 100000) + flags,
+                                  (dir_.path() / "locked.txt").string());
+  ASSERT_GE(child, 0);
+  test::wait_for_train_records(runs_ + "/locked/metrics.jsonl", 2);
+
+  const auto second = test::run_mmtrain(train_command("locked", 100000) + flags + " --resume latest");
+  EXPECT_EQ(second.exit_code, 1) << second.output;
+  EXPECT_NE(second.output.find("in use by another mmtrain train (process " + std::to_string(child) + ")"),
+            std::string::npos)
+      << second.output;
+  const auto report = test::run_mmtrain("report " + runs_ + "/locked");
+  EXPECT_EQ(report.exit_code, 0) << report.output;
+
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
+  const auto stopped_at = test::train_losses(runs_ + "/locked/metrics.jsonl").rbegin()->first;
+  const auto after = test::run_mmtrain(train_command("locked", 100000) + flags + " --resume latest --stop-at " +
+                                       std::to_string(stopped_at + 1));
+  EXPECT_EQ(after.exit_code, 0) << after.output;
+}
+
 // kill -9 at an arbitrary step loses at most the steps since the last checkpoint; resuming then
 // gives, step for step, the losses of a run that was never interrupted.
 TEST_F(CliTest, KillNineThenResumeGivesTheLossesOfAnUnbrokenRun) {

@@ -1,6 +1,9 @@
 #include "mmtrain/train/run_dir.h"
 
 #include <filesystem>
+#include <stdexcept>
+
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -26,6 +29,24 @@ TEST(RunDir, LatestPointsAtTheNewestAndPruningKeepsItAndTheNewestK) {
   EXPECT_EQ(*run.latest(), run.checkpoint_path(400));
   EXPECT_TRUE(std::filesystem::is_symlink(run.checkpoints() + "/latest"));
   EXPECT_EQ(std::filesystem::read_symlink(run.checkpoints() + "/latest"), "step_00000400.pt");
+}
+
+TEST(RunLock, ASecondLockOnTheFolderIsRefusedNamingTheHolderAndFreedWhenReleased) {
+  test::TempDir dir;
+  const std::string run = (dir.path() / "run").string();
+  {
+    RunLock first(run);
+    try {
+      RunLock second(run);
+      FAIL() << "a second lock on " << run << " was granted";
+    } catch (const std::runtime_error& error) {
+      const std::string message = error.what();
+      EXPECT_NE(message.find(run + ": in use by another mmtrain train (process " + std::to_string(getpid()) + ")"),
+                std::string::npos)
+          << message;
+    }
+  }
+  EXPECT_NO_THROW(RunLock again(run));
 }
 
 }  // namespace

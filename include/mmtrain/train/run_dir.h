@@ -33,4 +33,21 @@ class RunDir {
   std::string path_;
 };
 
+// One writer per run folder: flock(2) on `<run>/.lock`, held for the life of the training process
+// and released by the kernel however it ends (kill -9 included). The file holds the holder's
+// process id, so that a second writer is told whom it collides with. Readers (eval, embed,
+// report) never take it.
+class RunLock {
+ public:
+  // Creates the folder if needed. Throws std::runtime_error naming the folder and the holder's
+  // process id when another process holds the lock.
+  explicit RunLock(const std::string& run_folder);
+  ~RunLock();
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace mmtrain
