@@ -12,6 +12,7 @@
 #include "support/cuda.h"
 #include "support/metrics.h"
 #include "support/temp_dir.h"
+#include "support/tiny_run.h"
 
 namespace mmtrain {
 namespace {
@@ -23,17 +24,9 @@ class CudaTraining : public ::testing::Test {
     data_ = (dir_.path() / "data").string();
     runs_ = (dir_.path() / "runs").string();
     ASSERT_EQ(test::run_mmtrain("data synth --out " + data_ + " --n 256 --image-size 32").exit_code, 0);
-    config_ = dir_.write("cuda.yaml",
-                         "run: {output_dir: " + runs_ + ", seed: 3, threads: 1, device: 'cuda:0'}\n"
-                         "data: {train: {path: " + data_ + "/train.csv}, workers: 1}\n"
-                         "tokenizer: {vocab_size: 128}\n"
-                         "model:\n  embed_dim: 32\n"
-                         "  vision: {image_size: 32, patch_size: 8, width: 32, layers: 2, heads: 2}\n"
-                         "  text: {context_length: 16, width: 32, layers: 2, heads: 2}\n"
-                         "optim: {lr: 2.0e-3, warmup_steps: 2, eps: 1.0e-3}\n"
-                         "train: {batch_size: 64, steps: 8, log_every: 1, checkpoint_every: 0}\n"
-                         "eval: {zeroshot: {path: " + data_ + "/zeroshot_seen.csv, classnames: " + data_ +
-                             "/classnames.txt, templates: " + data_ + "/templates.txt}}\n");
+    config_ = dir_.write("cuda.yaml", test::small_run_yaml(data_, runs_, ", device: 'cuda:0'") +
+                                          "eval: {zeroshot: {path: " + data_ + "/zeroshot_seen.csv, classnames: " +
+                                          data_ + "/classnames.txt, templates: " + data_ + "/templates.txt}}\n");
   }
   // launch: "" or a `launch ... --` prefix; sets: further --set options.
   std::string train(const std::string& name, const std::string& launch = "", const std::string& sets = "") {

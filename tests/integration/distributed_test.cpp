@@ -15,6 +15,7 @@
 #include "support/command.h"
 #include "support/metrics.h"
 #include "support/temp_dir.h"
+#include "support/tiny_run.h"
 
 namespace mmtrain {
 namespace {
@@ -29,19 +30,7 @@ class DistributedTraining : public ::testing::Test {
     data_ = (dir_->path() / "data").string();
     runs_ = (dir_->path() / "runs").string();
     ASSERT_EQ(test::run_mmtrain("data synth --out " + data_ + " --n 256 --image-size 32").exit_code, 0);
-    config_ = dir_->write("dist.yaml",
-                          "run: {output_dir: " + runs_ + ", seed: 3, threads: 1}\n"
-                          "data: {train: {path: " + data_ + "/train.csv}, workers: 1}\n"
-                          "tokenizer: {vocab_size: 128}\n"
-                          "model:\n  embed_dim: 32\n"
-                          "  vision: {image_size: 32, patch_size: 8, width: 32, layers: 2, heads: 2}\n"
-                          "  text: {context_length: 16, width: 32, layers: 2, heads: 2}\n"
-                          // Attention's key bias has a true gradient of zero (softmax ignores it); Adam with
-                          // eps 1e-6 turns its rounding noise (~1e-9) into updates of ~lr/1000 that differ
-                          // with summation order (measured: 1.6e-3 of in_proj_bias's norm after 8 steps, every
-                          // other tensor within 1e-5). eps 1e-3 keeps that noise below the tolerance.
-                          "optim: {lr: 2.0e-3, warmup_steps: 2, eps: 1.0e-3}\n"
-                          "train: {batch_size: 64, steps: 8, log_every: 1, checkpoint_every: 0}\n");
+    config_ = dir_->write("dist.yaml", test::small_run_yaml(data_, runs_));
     one_ = test::run_mmtrain("train -c " + config_ + " --set run.name=one");
     two_ = test::run_mmtrain(launch(2) + " -- train -c " + config_ + " --set run.name=two");
   }

@@ -46,4 +46,22 @@ inline Config tiny_config(const std::string& folder, const std::string& data, in
   return c;
 }
 
+// The same small run as a YAML file's text, for tests that drive the binary over several processes
+// or devices: 8 steps of a global batch of 64 from `data` (written by `data synth --n 256
+// --image-size 32`), runs under `runs`. `run_extra`: more keys of the run section.
+// Attention's key bias has a true gradient of zero (softmax ignores it); Adam with eps 1e-6 turns
+// its rounding noise (~1e-9) into updates of ~lr/1000 that differ with summation order (measured:
+// 1.6e-3 of in_proj_bias's norm after 8 steps, every other tensor within 1e-5). eps 1e-3 keeps
+// that noise below the tolerance of tests comparing processes or devices.
+inline std::string small_run_yaml(const std::string& data, const std::string& runs, const std::string& run_extra = "") {
+  return "run: {output_dir: " + runs + ", seed: 3, threads: 1" + run_extra + "}\n"
+         "data: {train: {path: " + data + "/train.csv}, workers: 1}\n"
+         "tokenizer: {vocab_size: 128}\n"
+         "model:\n  embed_dim: 32\n"
+         "  vision: {image_size: 32, patch_size: 8, width: 32, layers: 2, heads: 2}\n"
+         "  text: {context_length: 16, width: 32, layers: 2, heads: 2}\n"
+         "optim: {lr: 2.0e-3, warmup_steps: 2, eps: 1.0e-3}\n"
+         "train: {batch_size: 64, steps: 8, log_every: 1, checkpoint_every: 0}\n";
+}
+
 }  // namespace mmtrain::test
