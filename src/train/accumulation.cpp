@@ -54,8 +54,10 @@ LossResult forward_backward(MultimodalModelImpl& model, const LossConfig& loss, 
     }
   }
   // With a gather, backward is a collective every rank must join; the ranks then agree on
-  // skipping the step from the averaged loss and gradients.
-  if (!gather && !std::isfinite(result.total.item<double>())) return result;
+  // skipping the step from the averaged loss and gradients. On a GPU the early look would cost a
+  // host sync every step; a non-finite loss is caught after backward there (the caller skips the
+  // step on it, and its gradients are non-finite too).
+  if (!gather && !result.total.is_cuda() && !std::isfinite(result.total.item<double>())) return result;
   PhaseTimer timer(backward_slot(times));
   backward(result.total, loss_scale);
   return result;
@@ -89,7 +91,7 @@ LossResult accumulate_gradients(MultimodalModelImpl& model, const LossConfig& lo
       out.logit_scale = scale.detach() + (scale - scale.detach()) / static_cast<double>(micro_batches);
       result = compute_loss(loss, out, model);
     }
-    if (!std::isfinite(result.total.item<double>())) return result;
+    if (!result.total.is_cuda() && !std::isfinite(result.total.item<double>())) return result;
     PhaseTimer timer(backward_slot(times));
     backward(result.total, loss_scale);
   }
