@@ -15,16 +15,14 @@ namespace mmtrain::cli {
 
 namespace {
 
-// -c replaces only the eval section; --set applies on top of whichever config is in use.
-EvalConfig eval_section(const CheckpointModel& loaded, const Args& args) {
-  if (auto path = args.get("config")) return load_config(*path, args.all("set")).eval;
-  return parse_config(config_to_yaml(loaded.config), "checkpoint config", args.all("set")).eval;
-}
-
-// run.device and run.threads are the checkpoint's unless --set gives them: a checkpoint trained on
-// a GPU evaluates on a host without one with --set run.device=cpu.
-RunConfig run_section(const CheckpointModel& loaded, const Args& args) {
-  return parse_config(config_to_yaml(loaded.config), "checkpoint config", args.all("set")).run;
+// -c replaces only the eval section; --set applies on top of whichever config is in use. run.device
+// and run.threads are the checkpoint's unless --set gives them: a checkpoint trained on a GPU
+// evaluates on a host without one with --set run.device=cpu.
+void apply_overrides(CheckpointModel& loaded, const Args& args) {
+  const Config with_sets = parse_config(config_to_yaml(loaded.config), "checkpoint config", args.all("set"));
+  const auto path = args.get("config");
+  loaded.config.eval = path ? load_config(*path, args.all("set")).eval : with_sets.eval;
+  loaded.config.run = with_sets.run;
 }
 
 void write_json(const std::string& target, const nlohmann::json& record) {
@@ -50,8 +48,7 @@ int run_eval(int argc, char** argv) {
   if (!args.parse(argc, argv)) return 0;
   const std::string checkpoint = args.require("checkpoint");
   CheckpointModel loaded = load_checkpoint_model(checkpoint, torch::kCPU);
-  loaded.config.eval = eval_section(loaded, args);
-  loaded.config.run = run_section(loaded, args);
+  apply_overrides(loaded, args);
   configure_runtime(loaded.config.run.threads);
   const auto device = resolve_device(loaded.config.run.device);
   loaded.model->to(device);

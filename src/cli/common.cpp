@@ -44,7 +44,7 @@ void configure_runtime(int threads) {
   const std::string blas = blas_in_use();
   // Also refuses a bad MMTRAIN_KERNELS before any work starts.
   const bool kernels = ops::kernels_enabled();
-  const auto gpus = torch::cuda::is_available() ? torch::cuda::device_count() : 0;
+  const auto gpus = torch::cuda::device_count();  // 0 without CUDA
   const std::string cuda = gpus > 0 ? ", " + std::to_string(gpus) + " CUDA device(s)" : "";
   spdlog::info("LibTorch {}{}, {} threads, BLAS: {}, kernels: {}", compat::libtorch_version(), cuda, used, blas,
                kernels ? "on" : "off (MMTRAIN_KERNELS)");

@@ -169,8 +169,9 @@ void FusedAdamW::step_cpu_fused(double grad_scale) {
   });
 }
 
-// LibTorch 2.x's multi-tensor kernel: a few launches per group instead of ~10 per parameter. Its
-// step counts are device tensors; ours (the checkpointed ones) stay the integers in the state.
+// LibTorch 2.x's multi-tensor kernel: a few launches per group instead of ~10 per parameter. It
+// reads step counts as device scalars, made here from the integers in the state (the checkpointed
+// ones).
 void FusedAdamW::step_cuda_fused(double grad_scale) {
   for (auto& group : param_groups_) {
     const auto& options = static_cast<const torch::optim::AdamWOptions&>(group.options());
@@ -178,15 +179,12 @@ void FusedAdamW::step_cuda_fused(double grad_scale) {
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
       auto& state = state_of(p);
-      auto& step = device_steps_[compat::optimizer_state_key(p)];
-      if (!step.defined() || step.device() != p.device()) step = torch::empty({}, p.options().dtype(torch::kFloat));
-      step.fill_(static_cast<double>(state.step() + 1));
       state.step(state.step() + 1);
       args.params.push_back(p);
       args.grads.push_back(p.grad());
       args.exp_avgs.push_back(state.exp_avg());
       args.exp_avg_sqs.push_back(state.exp_avg_sq());
-      args.steps.push_back(step);
+      args.steps.push_back(torch::full({}, static_cast<double>(state.step()), p.options().dtype(torch::kFloat)));
     }
     if (args.params.empty()) continue;
     args.lr = options.lr();

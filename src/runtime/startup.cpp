@@ -67,29 +67,18 @@ int configure_threads(int threads, int local_ranks) {
 
 c10::Device resolve_device(const std::string& device, int local_rank) {
   if (device == "cpu") return c10::Device(c10::kCPU);
-  const int available = torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
+  const int available = static_cast<int>(torch::cuda::device_count());  // 0 without CUDA
   if (device == "auto" && available == 0) return c10::Device(c10::kCPU);
   if (available == 0) {
-    throw ConfigError("run.device: " + device + " requested but this " +
-                      (torch::cuda::is_available() ? "machine" : "LibTorch build or machine") + " has no CUDA device");
+    throw ConfigError("run.device: " + device + " requested but this LibTorch build or machine has no CUDA device");
   }
-  int index = std::max(local_rank, 0);
-  if (device.rfind("cuda:", 0) == 0) index = std::stoi(device.substr(5));
+  const bool explicit_index = device.rfind("cuda:", 0) == 0;
+  const int index = explicit_index ? std::stoi(device.substr(5)) : local_rank;
   if (index >= available) {
-    throw ConfigError("run.device: " + device + (local_rank >= 0 ? " for LOCAL_RANK " + std::to_string(local_rank) : "") +
+    throw ConfigError("run.device: " + device + (explicit_index ? "" : " for local rank " + std::to_string(local_rank)) +
                       " needs GPU " + std::to_string(index) + ", this machine has " + std::to_string(available));
   }
   return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
-}
-
-int local_rank_from_environment() {
-  const char* value = std::getenv("LOCAL_RANK");
-  if (value == nullptr || *value == '\0') return -1;
-  try {
-    return std::stoi(value);
-  } catch (const std::exception&) {
-    throw ConfigError(std::string("environment variable LOCAL_RANK='") + value + "': expected a number");
-  }
 }
 
 std::string blas_in_use() {

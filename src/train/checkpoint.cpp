@@ -1,6 +1,5 @@
 #include "mmtrain/train/checkpoint.h"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <torch/cuda.h>
 #include <torch/optim/adamw.h>
@@ -8,6 +7,8 @@
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "mmtrain/runtime/libtorch_compat.h"
 
@@ -54,21 +55,25 @@ void write_adamw_state(torch::serialize::OutputArchive& archive, torch::nn::Modu
   });
 }
 
-void write_rng_states(torch::serialize::OutputArchive& archive) {
-  {
-    auto generator = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    archive.write(kTorchRngKey, generator.get_state());
+// The generators a checkpoint keeps, by key: LibTorch's CPU one, then one per CUDA device this
+// process sees.
+std::vector<std::pair<std::string, c10::Device>> generators() {
+  std::vector<std::pair<std::string, c10::Device>> list{{kTorchRngKey, c10::Device(c10::kCPU)}};
+  for (int64_t i = 0; i < static_cast<int64_t>(torch::cuda::device_count()); ++i) {
+    list.emplace_back(kCudaRngPrefix + std::to_string(i), c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(i)));
   }
-  for (int64_t device = 0; device < static_cast<int64_t>(torch::cuda::device_count()); ++device) {
-    auto generator = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, device));
+  return list;
+}
+
+void write_rng_states(torch::serialize::OutputArchive& archive) {
+  for (const auto& [key, device] : generators()) {
+    auto generator = at::globalContext().defaultGenerator(device);
     std::lock_guard<std::mutex> lock(generator.mutex());
-    archive.write(kCudaRngPrefix + std::to_string(device), generator.get_state());
+    archive.write(key, generator.get_state());
   }
 }
 
-bool read_adamw_state(const Checkpoint& checkpoint, torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
-  bool any = false;
+void read_adamw_state(const Checkpoint& checkpoint, torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
   for_each_named_parameter(model, optimizer, [&](const std::string& name, const torch::Tensor& parameter) {
     const std::string key = kAdamWPrefix + name + "/";
     c10::IValue step;
@@ -92,9 +97,7 @@ bool read_adamw_state(const Checkpoint& checkpoint, torch::nn::Module& model, to
     const auto max_exp_avg_sq = read("max_exp_avg_sq", false);
     if (max_exp_avg_sq.defined()) state->max_exp_avg_sq(max_exp_avg_sq);
     optimizer.state()[compat::optimizer_state_key(parameter)] = std::move(state);
-    any = true;
   });
-  return any;
 }
 
 }  // namespace
@@ -133,22 +136,17 @@ void restore_optimizer(const Checkpoint& checkpoint, torch::nn::Module& model, t
 }
 
 void restore_rng(const Checkpoint& checkpoint) {
-  torch::Tensor state;
-  if (!checkpoint.read_entry(kTorchRngKey, state)) {
-    throw std::runtime_error(checkpoint.path() + ": holds no RNG state (a weights-only checkpoint?)");
-  }
-  {
-    auto generator = at::detail::getDefaultCPUGenerator();
+  for (const auto& [key, device] : generators()) {
+    torch::Tensor state;
+    if (!checkpoint.read_entry(key, state)) {
+      if (device.is_cpu()) {
+        throw std::runtime_error(checkpoint.path() + ": holds no RNG state (a weights-only checkpoint?)");
+      }
+      continue;  // CUDA streams of a run written on another host or without a GPU stay as seeded
+    }
+    auto generator = at::globalContext().defaultGenerator(device);
     std::lock_guard<std::mutex> lock(generator.mutex());
     generator.set_state(state);
-  }
-  // CUDA streams of a run written on another host or without a GPU are left as seeded.
-  for (int64_t device = 0; device < static_cast<int64_t>(torch::cuda::device_count()); ++device) {
-    torch::Tensor cuda_state;
-    if (!checkpoint.read_entry(kCudaRngPrefix + std::to_string(device), cuda_state)) continue;
-    auto generator = at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, device));
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(cuda_state);
   }
 }
 

@@ -279,8 +279,10 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
     if (config_.train.tensorboard) tensorboard_ = std::make_unique<TensorBoardWriter>(run_dir_.file("tensorboard"));
   }
 
-  loader_ = make_training_source(config_, data_.dataset, tokenizer_, data_.bad_samples, dp_->rank(), dp_->world_size());
-  if (options_.synthetic_batches) loader_ = make_synthetic_source();
+  loader_ = options_.synthetic_batches
+                ? make_synthetic_source()
+                : make_training_source(config_, data_.dataset, tokenizer_, data_.bad_samples, dp_->rank(),
+                                       dp_->world_size());
   if (data_.dataset && loader_->batches_per_epoch() == 0 && !options_.synthetic_batches) {
     throw DataError(data.path + ": " + std::to_string(data_.dataset->samples.size()) +
                     " pairs, fewer than one batch of train.batch_size " +
@@ -466,7 +468,7 @@ Metrics Trainer::evaluate_now() {
 }
 
 TrainSummary Trainer::run() {
-  device_ = resolve_device(config_.run.device, local_rank_from_environment());
+  device_ = resolve_device(config_.run.device, dist::dist_env_from_environment().local_rank);
   refuse_unavailable_features(config_);
   check_precision(config_.train.precision, device_);
   dp_ = std::make_unique<DataParallel>(config_);

@@ -11,12 +11,9 @@
 
 #include <torch/optim/adamw.h>
 
-#include <unordered_map>
-#include <utility>
 #include <vector>
 
 #include "mmtrain/ops/dispatch.h"
-#include "mmtrain/runtime/libtorch_compat.h"
 
 namespace mmtrain {
 
@@ -41,9 +38,6 @@ class FusedAdamW : public torch::optim::AdamW {
   void step_cpu_fused(double grad_scale);
   void step_cuda_fused(double grad_scale);
 
-  // CUDA: each parameter's step count as the device scalar LibTorch's fused kernel reads.
-  std::unordered_map<decltype(compat::optimizer_state_key(std::declval<torch::Tensor>())), torch::Tensor>
-      device_steps_;
   // The gradients the next step will use: those of parameters that have one.
   std::vector<torch::Tensor> gradients() const;
 };

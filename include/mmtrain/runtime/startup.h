@@ -23,13 +23,10 @@ void tune_allocator();
 // threads 0 = all cores divided by local_ranks. Returns the count in use.
 int configure_threads(int threads, int local_ranks = 1);
 
-// run.device: "auto" | "cpu" | "cuda" | "cuda:N". Under `mmtrain launch` (local_rank >= 0) "cuda"
-// and "auto" mean the GPU cuda:local_rank, so that each local process has its own. Throws
+// run.device: "auto" | "cpu" | "cuda" | "cuda:N". "cuda" and "auto" mean the GPU cuda:local_rank,
+// so that each process of `mmtrain launch` on a host has its own (local_rank 0 alone). Throws
 // ConfigError for cuda on a build or machine without it, or for an index it does not have.
-c10::Device resolve_device(const std::string& device, int local_rank = -1);
-
-// LOCAL_RANK from the environment (set by `mmtrain launch` and torchrun), or -1 when unset.
-int local_rank_from_environment();
+c10::Device resolve_device(const std::string& device, int local_rank = 0);
 
 // The BLAS LibTorch will call, for the start-up log ("openblas-openmp", "reference", ...).
 std::string blas_in_use();
