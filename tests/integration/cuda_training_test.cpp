@@ -62,7 +62,7 @@ TEST_F(CudaTraining, TwoGlooRanksOnOneGpuGiveTheLossesOfOneProcess) {
 
 TEST_F(CudaTraining, ACheckpointTrainedOnCudaEvaluatesOnTheCpu) {
   const std::string run = train("evaluated");
-  const auto eval = test::run_mmtrain("eval --checkpoint " + run + "/checkpoints/latest --set run.device=cpu --json");
+  const auto eval = test::run_mmtrain("eval --checkpoint " + run + "/checkpoints/latest --set run.device=cpu --json -");
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
   EXPECT_NE(eval.output.find("zeroshot/top1"), std::string::npos) << eval.output;
 }
