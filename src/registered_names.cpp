@@ -9,6 +9,7 @@ namespace mmtrain {
 void register_builtins() {
   register_builtin_models();
   register_builtin_loss_terms();
+  register_builtin_heads();
 }
 
 std::vector<std::string> vision_tower_types() { return vision_tower_registry().names(); }

@@ -39,8 +39,8 @@ void write_json(const std::string& target, const nlohmann::json& record) {
 
 int run_eval(int argc, char** argv) {
   Args args("mmtrain eval --checkpoint CHECKPOINT [-c CONFIG] [--set KEY=VALUE]... [--json FILE|-]",
-            "Zero-shot classification and image-text retrieval of a checkpoint, on the data of its "
-            "config's eval section (or of -c's).",
+            "Zero-shot classification, image-text retrieval and captioning of a checkpoint, on the "
+            "data of its config's eval section (or of -c's).",
             {{"checkpoint", "", "CHECKPOINT", "checkpoint file (or checkpoints/latest)"},
              {"config", "c", "CONFIG", "take the eval section from this YAML file"},
              {"set", "", "KEY=VALUE", "override an eval.* key, run.device or run.threads, repeatable", true},
@@ -54,7 +54,9 @@ int run_eval(int argc, char** argv) {
   loaded.model->to(device);
   EmbedContext context = make_embed_context(loaded.config, loaded.model, loaded.tokenizer, device);
   const Metrics metrics = evaluate(context, loaded.config.eval);
-  if (metrics.empty()) throw ConfigError("eval.zeroshot.path and eval.retrieval.path are both empty: nothing to evaluate");
+  if (metrics.empty()) {
+    throw ConfigError("eval.zeroshot.path, eval.retrieval.path and eval.captioning.path are all empty: nothing to evaluate");
+  }
   print_metrics(metrics);
   if (auto target = args.get("json")) {
     nlohmann::json record = {{"checkpoint", checkpoint}, {"step", loaded.state.step}};

@@ -10,6 +10,7 @@ namespace mmtrain::cli {
 int run_train(int argc, char** argv);
 int run_eval(int argc, char** argv);
 int run_embed(int argc, char** argv);
+int run_caption(int argc, char** argv);
 int run_data(int argc, char** argv);
 int run_tokenizer(int argc, char** argv);
 int run_convert(int argc, char** argv);

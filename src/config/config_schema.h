@@ -117,6 +117,14 @@ struct SingleCharacter {
   }
 };
 
+// An optional registered name: "" (none) or a name the registry holds (model.head.type).
+struct EmptyOrRegistered {
+  std::vector<std::string> (*names)();
+  std::string operator()(const std::string& value) const {
+    return value.empty() ? "" : OneOf{names()}(value);
+  }
+};
+
 // run.device: auto, cpu, cuda or cuda:N (N a device index).
 struct DeviceName {
   std::string operator()(const std::string& value) const {
@@ -270,6 +278,14 @@ void visit_fields(V& v, FusionConfig& c) {
 }
 
 template <class V>
+void visit_fields(V& v, HeadConfig& c) {
+  v("type", c.type, EmptyOrRegistered{head_types});
+  v("layers", c.layers, positive);
+  v("heads", c.heads, positive);
+  v("mlp_ratio", c.mlp_ratio, positive);
+}
+
+template <class V>
 void visit_fields(V& v, InitFromConfig& c) {
   v("format", c.format, one_of({"", "mmtrain", "open_clip"}));
   v("weights", c.weights);
@@ -292,6 +308,7 @@ void visit_fields(V& v, ModelConfig& c) {
   v("vision", c.vision);
   v("text", c.text);
   v("fusion", c.fusion);
+  v("head", c.head);
   v("init_from", c.init_from);
   v("lock", c.lock);
 }
@@ -300,6 +317,7 @@ template <class V>
 void visit_fields(V& v, LossConfig& c) {
   v("terms", c.terms);  // a mapping whose keys are loss_term_names(); checked while reading it
   v("balance", c.balance, one_of({"fixed", "uncertainty"}));
+  v("label_smoothing", c.label_smoothing, between(0, 0.99));
 }
 
 template <class V>
@@ -340,10 +358,31 @@ void visit_fields(V& v, ZeroShotConfig& c) {
 }
 
 template <class V>
+void visit_fields(V& v, GenerationConfig& c) {
+  v("max_len", c.max_len, positive);
+  v("min_len", c.min_len, at_least(0));
+  v("beam", c.beam, positive);
+  v("length_penalty", c.length_penalty);
+  v("no_repeat_ngram", c.no_repeat_ngram, at_least(0));
+  v("top_k", c.top_k, at_least(0));
+  v("top_p", c.top_p, between(0.01, 1));
+  v("temperature", c.temperature, positive);
+}
+
+template <class V>
+void visit_fields(V& v, CaptioningEvalConfig& c) {
+  visit_fields(v, static_cast<PairSourceConfig&>(c));
+  v("generate", c.generate);
+  v("attributes", c.attributes);
+  v("samples", c.samples, at_least(0));
+}
+
+template <class V>
 void visit_fields(V& v, EvalConfig& c) {
   v("every", c.every, at_least(0));
   v("zeroshot", c.zeroshot);
   v("retrieval", c.retrieval);
+  v("captioning", c.captioning);
   v("rerank_k", c.rerank_k, at_least(0));
   v("batch_size", c.batch_size, at_least(1));
   v("best_metric", c.best_metric, non_empty);

@@ -355,6 +355,16 @@ void check_relations(const Config& config, const Origins& origins) {
                              config.model.text.heads);
   require_heads_divide_width(origins, "model.fusion", config.model.fusion.width,
                              config.model.fusion.heads);
+  if (!config.model.head.type.empty()) {
+    require_divides(origins, {"model.head.heads", config.model.head.heads},
+                    {"model.text.width", config.model.text.width}, true);
+  }
+  const GenerationConfig& generate = config.eval.captioning.generate;
+  if (generate.min_len > generate.max_len) {
+    origins.fail("eval.captioning.generate.min_len", std::to_string(generate.min_len) +
+                                                         " exceeds eval.captioning.generate.max_len " +
+                                                         std::to_string(generate.max_len));
+  }
   require_divides(origins, {"train.accum_steps", config.train.accum_steps},
                   {"train.batch_size", config.train.batch_size}, false);
   if (config.train.steps == 0 && config.train.epochs == 0) {

@@ -104,7 +104,7 @@ Rendered render_scene(const BindingClasses& classes, int label, int image_size, 
   draw_glyph(image, layout.left);
   draw_glyph(image, layout.right);
   add_noise(image, rng);
-  return {image, describe(classes, scene, kPhrasings[layout.phrasing])};
+  return {image, describe(classes, scene, kPhrasings[layout.phrasing]), {}};
 }
 
 }  // namespace
@@ -146,7 +146,7 @@ void write_binding_dataset(const std::string& out_dir, const BindingOptions& opt
   check_options(write_options(options), "binding data");
   const BindingClasses classes = binding_classes();
   const ClassList list{classes.names, classes.held_out,
-                       {kPromptTemplates.begin(), kPromptTemplates.end()}};
+                       {kPromptTemplates.begin(), kPromptTemplates.end()}, {}};
   write_dataset("binding", out_dir, write_options(options), list, [&](int label, Random& rng) {
     return render_scene(classes, label, options.image_size, rng);
   });

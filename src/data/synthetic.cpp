@@ -99,8 +99,7 @@ Appearance draw_appearance(int label, int image_size, Random& rng) {
   return a;
 }
 
-std::string caption(const Appearance& a) {
-  std::string text = kCaptionTemplates[a.caption_template];
+std::string describe(const Appearance& a, std::string text) {
   replace_all(text, "{size}", a.large ? "large" : "small");
   replace_all(text, "{colour}", kColours[a.colour].name);
   replace_all(text, "{shape}", kShapeNames[a.glyph.shape]);
@@ -108,12 +107,27 @@ std::string caption(const Appearance& a) {
   return fix_articles(text);
 }
 
+// The captioning task's target names every attribute, always in this one phrasing.
+constexpr const char* kDescription = "a {size} {colour} {shape} {position}";
+
 Rendered render(int label, int image_size, Random& rng) {
   const Appearance a = draw_appearance(label, image_size, rng);
   cv::Mat image(image_size, image_size, CV_8UC3, cv::Scalar::all(a.background));
   draw_glyph(image, a.glyph);
   add_noise(image, rng);
-  return {image, caption(a)};
+  return {image, describe(a, kCaptionTemplates[a.caption_template]), describe(a, kDescription)};
+}
+
+std::string alternatives_of(const std::vector<std::string>& phrases) {
+  std::string text;
+  for (const auto& phrase : phrases) text += (text.empty() ? "" : "|") + phrase;
+  return text;
+}
+
+std::vector<std::string> caption_attributes(const SynthClasses& classes) {
+  return {"size: large|small", "colour: " + alternatives_of(classes.colours),
+          "shape: " + alternatives_of(classes.shapes),
+          "position: " + alternatives_of({kPositionPhrases.begin(), kPositionPhrases.end()})};
 }
 
 }  // namespace
@@ -135,7 +149,7 @@ void write_synthetic_dataset(const std::string& out_dir, const SynthOptions& opt
   check_options(write_options(options), "synthetic data");
   const SynthClasses classes = synthetic_classes();
   const ClassList list{classes.names, classes.held_out,
-                       {kPromptTemplates.begin(), kPromptTemplates.end()}};
+                       {kPromptTemplates.begin(), kPromptTemplates.end()}, caption_attributes(classes)};
   write_dataset("synthetic", out_dir, write_options(options), list,
                 [&](int label, Random& rng) { return render(label, options.image_size, rng); });
 }

@@ -43,8 +43,8 @@ struct Item {
   std::string path;  // relative to out_dir
 };
 
-// Returns the item's caption.
-std::string write_item(const Item& item, const std::string& out_dir, uint64_t seed,
+// Returns the item's caption and description.
+Rendered write_item(const Item& item, const std::string& out_dir, uint64_t seed,
                        const RenderItem& render) {
   Random rng(item_seed(seed, item.split->stream, item.index));
   const Rendered rendered = render(item.split->labels[item.index], rng);
@@ -56,14 +56,14 @@ std::string write_item(const Item& item, const std::string& out_dir, uint64_t se
   if (!cv::imwrite(path, rendered.image, params)) {
     throw DataError(path + ": cannot write image");
   }
-  return rendered.caption;
+  return {cv::Mat(), rendered.caption, rendered.description.empty() ? rendered.caption : rendered.description};
 }
 
 // Items are independent, so each thread takes every kWriterThreads-th one and the output does not
 // depend on scheduling.
-std::vector<std::string> write_items(const std::vector<Item>& items, const std::string& out_dir,
-                                     uint64_t seed, const RenderItem& render) {
-  std::vector<std::string> captions(items.size());
+std::vector<Rendered> write_items(const std::vector<Item>& items, const std::string& out_dir,
+                                  uint64_t seed, const RenderItem& render) {
+  std::vector<Rendered> captions(items.size());
   std::vector<std::exception_ptr> errors(kWriterThreads);
   std::vector<std::thread> threads;
   for (int t = 0; t < kWriterThreads; ++t) {
@@ -135,7 +135,7 @@ void write_lines(const fs::path& path, const std::vector<std::string>& lines) {
   close_output(out, path);
 }
 
-// `value(i)` gives the second column for items[i].
+// `value(i)` gives the columns after the first for items[i], tab-separated.
 template <typename Value>
 void write_split_csv(const fs::path& path, const char* value_column, const std::vector<Item>& items,
                      const Split& split, Value value) {
@@ -198,19 +198,21 @@ void write_dataset(const std::string& what, const std::string& out_dir,
     throw DataError(out_dir + ": cannot create directories: " + e.code().message());
   }
   const std::vector<Item> items = list_items(splits, options.image_format);
-  const std::vector<std::string> captions = write_items(items, out_dir, options.seed, render);
+  const std::vector<Rendered> rendered = write_items(items, out_dir, options.seed, render);
 
   // The tables come after the images so that an interrupted run never lists missing files.
-  const auto title = [&](size_t i) { return captions[i]; };
-  const auto label = [&](size_t i) {
-    return std::to_string(items[i].split->labels[items[i].index]);
+  const auto title = [&](size_t i) { return rendered[i].caption; };
+  const auto described = [&](size_t i) { return rendered[i].caption + '\t' + rendered[i].description; };
+  const auto labelled = [&](size_t i) {
+    return std::to_string(items[i].split->labels[items[i].index]) + '\t' + rendered[i].description;
   };
-  write_split_csv(root / "train.csv", "title", items, splits[0], title);
-  write_split_csv(root / "zeroshot_seen.csv", "label", items, splits[1], label);
-  write_split_csv(root / "zeroshot_heldout.csv", "label", items, splits[2], label);
+  write_split_csv(root / "train.csv", "title\tdescription", items, splits[0], described);
+  write_split_csv(root / "zeroshot_seen.csv", "label\tdescription", items, splits[1], labelled);
+  write_split_csv(root / "zeroshot_heldout.csv", "label\tdescription", items, splits[2], labelled);
   write_split_csv(root / "retrieval.csv", "title", items, splits[3], title);
   write_lines(root / "classnames.txt", classes.names);
   write_lines(root / "templates.txt", classes.templates);
+  if (!classes.attributes.empty()) write_lines(root / "caption_attributes.txt", classes.attributes);
 
   spdlog::info(
       "wrote {} data set to {}: {} training pairs, {} + {} zero-shot images "

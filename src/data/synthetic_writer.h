@@ -36,19 +36,25 @@ struct ClassList {
   std::vector<std::string> names;  // index = label
   std::vector<bool> held_out;      // per label: never in train.csv
   std::vector<std::string> templates;
+  // Lines of caption_attributes.txt ("colour: red|green"), the groups a description names; none
+  // written when empty.
+  std::vector<std::string> attributes;
 };
 
 struct Rendered {
   cv::Mat image;  // 8-bit BGR
   std::string caption;
+  // Every attribute in one fixed phrasing: the captioning task's target. Empty: the caption.
+  std::string description;
 };
 
 // Draws one item of class `label` from `rng`, a stream of its own: items may be drawn in any
 // order and on any thread.
 using RenderItem = std::function<Rendered(int label, Random& rng)>;
 
-// Writes images/<split>/NNNNNN.png, train.csv, zeroshot_seen.csv, zeroshot_heldout.csv,
-// retrieval.csv, classnames.txt and templates.txt under out_dir, and logs a summary naming `what`
+// Writes images/<split>/NNNNNN.png, train.csv (filepath, title, description), zeroshot_seen.csv and
+// zeroshot_heldout.csv (filepath, label, description), retrieval.csv, classnames.txt, templates.txt
+// and caption_attributes.txt under out_dir, and logs a summary naming `what`
 // ("synthetic", ...). Training draws only seen classes, each equally often; retrieval draws all
 // classes, each equally often (up to one).
 void write_dataset(const std::string& what, const std::string& out_dir,

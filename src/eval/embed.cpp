@@ -68,8 +68,8 @@ Encoded EncodedSet::rows(const torch::Tensor& index, torch::Device device) const
           select_rows(encoded.pad_mask, index, device)};
 }
 
-EncodedSet encode_image_set(EmbedContext& context, std::shared_ptr<const PairDataset> images,
-                            bool keep_encoded) {
+void for_each_image_batch(EmbedContext& context, std::shared_ptr<const PairDataset> images,
+                          const std::function<void(const torch::Tensor&)>& consume) {
   LoaderOptions options;
   options.batch_size = context.batch_size;
   options.workers = context.workers;
@@ -81,11 +81,16 @@ EncodedSet encode_image_set(EmbedContext& context, std::shared_ptr<const PairDat
   loader.start_epoch(0);
   torch::NoGradGuard no_grad;
   context.model->eval();
+  while (auto batch = loader.next()) consume(batch->images.to(context.device));
+}
+
+EncodedSet encode_image_set(EmbedContext& context, std::shared_ptr<const PairDataset> images,
+                            bool keep_encoded) {
   SetCollector collector(keep_encoded);
-  while (auto batch = loader.next()) {
-    auto encoded = context.model->encode_vision(batch->images.to(context.device), keep_encoded);
+  for_each_image_batch(context, std::move(images), [&](const torch::Tensor& batch) {
+    auto encoded = context.model->encode_vision(batch, keep_encoded);
     collector.add(encoded, context.model->fusion().embed_image(encoded));
-  }
+  });
   return collector.finish();
 }
 

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mmtrain/errors.h"
+#include "mmtrain/eval/captioning.h"
 #include "mmtrain/eval/rerank.h"
 #include "mmtrain/models/registry.h"
 
@@ -132,27 +133,6 @@ Metrics evaluate_zero_shot(EmbedContext& context, const ZeroShotConfig& config, 
 
 namespace {
 
-// An image listed on several rows (COCO's five captions) is one image with several captions.
-struct RetrievalSet {
-  std::shared_ptr<PairDataset> images = std::make_shared<PairDataset>();
-  std::vector<std::string> captions;
-  std::vector<int64_t> caption_image;
-};
-
-RetrievalSet group_captions_by_image(const PairDataset& pairs) {
-  RetrievalSet set;
-  std::unordered_map<std::string, int64_t> image_index;
-  for (const auto& sample : pairs.samples) {
-    auto [it, added] = image_index.emplace(sample.image_path, static_cast<int64_t>(set.images->samples.size()));
-    if (added) set.images->samples.push_back(PairSample{sample.image_path, {}, -1, sample.line});
-    for (const auto& caption : sample.captions) {
-      set.captions.push_back(caption);
-      set.caption_image.push_back(it->second);
-    }
-  }
-  return set;
-}
-
 void add_retrieval_metrics(Metrics& metrics, const std::string& suffix, const torch::Tensor& i2t,
                            const torch::Tensor& t2i, const torch::Tensor& correct) {
   add_rank_metrics(metrics, "retrieval/image_to_text", suffix, best_correct_rank(i2t, correct));
@@ -160,6 +140,25 @@ void add_retrieval_metrics(Metrics& metrics, const std::string& suffix, const to
 }
 
 }  // namespace
+
+ImageCaptions group_captions_by_image(const PairDataset& pairs) {
+  ImageCaptions set;
+  set.images = std::make_shared<PairDataset>();
+  std::unordered_map<std::string, int64_t> image_index;
+  for (const auto& sample : pairs.samples) {
+    auto [it, added] = image_index.emplace(sample.image_path, static_cast<int64_t>(set.images->samples.size()));
+    if (added) {
+      set.images->samples.push_back(PairSample{sample.image_path, {}, -1, sample.line});
+      set.captions_of_image.emplace_back();
+    }
+    for (const auto& caption : sample.captions) {
+      set.captions_of_image[it->second].push_back(static_cast<int64_t>(set.captions.size()));
+      set.captions.push_back(caption);
+      set.caption_image.push_back(it->second);
+    }
+  }
+  return set;
+}
 
 Metrics evaluate_retrieval(EmbedContext& context, const RetrievalConfig& config, int rerank_k) {
   const auto set = group_captions_by_image(read_pair_source(config, "eval.retrieval"));
@@ -184,7 +183,7 @@ Metrics evaluate_retrieval(EmbedContext& context, const RetrievalConfig& config,
   return metrics;
 }
 
-Metrics evaluate(EmbedContext& context, const EvalConfig& config) {
+Metrics evaluate(EmbedContext& context, const EvalConfig& config, std::vector<CaptionSample>* captions) {
   if (config.rerank_k > 0) {
     ModelNeeds rerank;
     rerank.match_head = true;
@@ -197,6 +196,11 @@ Metrics evaluate(EmbedContext& context, const EvalConfig& config) {
   Metrics metrics;
   if (!config.zeroshot.path.empty()) metrics.merge(evaluate_zero_shot(context, config.zeroshot, config.rerank_k));
   if (!config.retrieval.path.empty()) metrics.merge(evaluate_retrieval(context, config.retrieval, config.rerank_k));
+  if (!config.captioning.path.empty()) {
+    auto result = evaluate_captioning(context, config.captioning);
+    metrics.merge(result.metrics);
+    if (captions) *captions = std::move(result.captions);
+  }
   return metrics;
 }
 

@@ -1,6 +1,9 @@
 #include "mmtrain/heads/task_head.h"
 
+#include <mutex>
+
 #include "mmtrain/errors.h"
+#include "mmtrain/heads/caption_decoder.h"
 
 namespace mmtrain {
 
@@ -9,13 +12,26 @@ Registry<HeadEntry>& head_registry() {
   return registry;
 }
 
-std::shared_ptr<TaskHeadImpl> build_head(const std::string& type, MultimodalModelImpl& model, int embed_dim,
-                                         const std::string& key) {
-  const HeadEntry entry = head_registry().find(type, key);
-  const std::string unmet = unmet_needs(entry.descriptor.needs, descriptor_of(model.fusion()));
-  if (!unmet.empty()) throw ConfigError(key + ": head '" + type + "': " + unmet);
-  return entry.factory(
-      FusionDims().image_width(model.vision().width()).text_width(model.text().width()).embed_dim(embed_dim));
+void register_builtin_heads() {
+  static std::once_flag once;
+  std::call_once(once, [] { register_caption_head(); });
+}
+
+std::shared_ptr<TaskHeadImpl> build_head(const HeadConfig& config, MultimodalModelImpl& model, int embed_dim,
+                                         const TextVocab& vocab) {
+  register_builtin_heads();
+  const std::string key = "model.head.type";
+  const HeadEntry entry = head_registry().find(config.type, key);
+  ModelNeeds fused;  // tokens come from the towers whatever the fusion; a match head does not
+  fused.match_head = entry.descriptor.needs.match_head;
+  const std::string unmet = unmet_needs(fused, descriptor_of(model.fusion()));
+  if (!unmet.empty()) throw ConfigError(key + ": head '" + config.type + "': " + unmet);
+  HeadDims dims;
+  dims.image_width = model.vision().width();
+  dims.text_width = model.text().width();
+  dims.embed_dim = embed_dim;
+  dims.vocab = vocab;
+  return entry.factory(config, dims);
 }
 
 }  // namespace mmtrain

@@ -14,9 +14,15 @@ LossTermDescriptor descriptor_of_term(const std::string& name) {
 
 std::string term_key(const std::string& name) { return "loss.terms." + name; }
 
-void require_fits(const std::string& name, const LossTermDescriptor& term, const FusionDescriptor& fusion) {
-  const std::string unmet = unmet_needs(term.needs, fusion);
+void require_fits(const std::string& name, const LossTermDescriptor& term, MultimodalModelImpl& model) {
+  const std::string unmet = unmet_needs(term.needs, descriptor_of(model.fusion()));
   if (!unmet.empty()) throw ConfigError(term_key(name) + ": " + unmet);
+  if (term.head.empty()) return;
+  const auto attached = model.named_children();
+  if (attached.find("head") == nullptr) {
+    throw ConfigError(term_key(name) + ": this term trains the '" + term.head + "' head; set model.head.type: " +
+                      term.head);
+  }
 }
 
 void require_several_processes(const std::string& name, const LossTermDescriptor& term) {
@@ -61,8 +67,7 @@ LossParametersImpl& loss_parameters(MultimodalModelImpl& model) {
 }
 
 void check_loss_fits_model(const LossConfig& config, MultimodalModelImpl& model) {
-  const FusionDescriptor fusion = descriptor_of(model.fusion());
-  for (const auto& term : config.terms) require_fits(term.name, descriptor_of_term(term.name), fusion);
+  for (const auto& term : config.terms) require_fits(term.name, descriptor_of_term(term.name), model);
 }
 
 void check_loss_accumulates(const LossConfig& config) {
@@ -80,6 +85,29 @@ void check_loss_accumulates(const LossConfig& config) {
   }
 }
 
+LossConfig per_micro_batch(const LossConfig& config, int micro_batches) {
+  LossConfig scaled = config;
+  for (auto& term : scaled.terms) {
+    if (descriptor_of_term(term.name).mean_over_rows) term.weight /= micro_batches;
+  }
+  return scaled;
+}
+
+LossResult combine_micro_batches(const LossConfig& config, const std::vector<LossResult>& parts) {
+  LossResult combined = parts.back();
+  combined.total = torch::zeros({}, parts.back().total.options());
+  for (size_t t = 0; t < config.terms.size(); ++t) {
+    auto& value = combined.terms[t].second;
+    if (descriptor_of_term(config.terms[t].name).mean_over_rows) {
+      value = torch::zeros({}, value.options());
+      for (const auto& part : parts) value = value + part.terms[t].second.detach();
+      value = value / static_cast<double>(parts.size());
+    }
+    combined.total = combined.total + config.terms[t].weight * value.detach();
+  }
+  return combined;
+}
+
 void check_loss_runs_on_several_processes(const LossConfig& config) {
   for (const auto& term : config.terms) require_several_processes(term.name, descriptor_of_term(term.name));
 }
@@ -87,13 +115,12 @@ void check_loss_runs_on_several_processes(const LossConfig& config) {
 LossResult compute_loss(const LossConfig& config, const ModelOutput& output, MultimodalModelImpl& model,
                         const GlobalEmbeddings* global) {
   register_builtin_loss_terms();
-  const FusionDescriptor fusion = descriptor_of(model.fusion());
-  const LossTermInputs inputs{output, model, global};
+  const LossTermInputs inputs{output, model, global, config};
   LossResult result;
   std::vector<torch::Tensor> weighted;
   for (const auto& term : config.terms) {
     const LossTermEntry entry = loss_term_registry().find(term.name, "loss.terms");
-    require_fits(term.name, entry.descriptor, fusion);
+    require_fits(term.name, entry.descriptor, model);
     if (global) require_several_processes(term.name, entry.descriptor);
     auto value = entry.compute(inputs);
     weighted.push_back(term.weight * value);

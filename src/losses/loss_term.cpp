@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "mmtrain/losses/caption_loss.h"
 #include "mmtrain/losses/clip_loss.h"
 #include "mmtrain/losses/itm_loss.h"
 #include "mmtrain/losses/loss.h"
@@ -10,6 +11,7 @@
 namespace mmtrain {
 
 std::string LossTermDescriptor::why_not_accumulable() const {
+  if (mean_over_rows) return "";
   if (needs.any()) {
     return "it reads the model's token outputs or match head, and cached micro-batches keep the embeddings alone";
   }
@@ -39,6 +41,7 @@ void register_builtin_loss_terms() {
     register_clip_term();
     register_siglip_term();
     register_itm_term();
+    register_caption_term();
   });
 }
 

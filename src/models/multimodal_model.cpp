@@ -9,6 +9,10 @@ MultimodalModelImpl::MultimodalModelImpl(std::shared_ptr<VisionTowerImpl> vision
       text_(register_module("text", std::move(text))),
       fusion_(register_module("fusion", std::move(fusion))) {}
 
+void MultimodalModelImpl::attach_head(std::shared_ptr<TaskHeadImpl> head) {
+  head_ = register_module("head", std::move(head));
+}
+
 ModelOutput MultimodalModelImpl::forward(const torch::Tensor& images, const torch::Tensor& tokens) {
   ModelOutput out;
   out.image = encode_vision(images);
@@ -16,6 +20,7 @@ ModelOutput MultimodalModelImpl::forward(const torch::Tensor& images, const torc
   out.image_embeds = fusion_->embed_image(out.image);
   out.text_embeds = fusion_->embed_text(out.text);
   out.logit_scale = fusion_->logit_scale();
+  out.token_ids = tokens;
   return out;
 }
 
@@ -53,11 +58,11 @@ Encoded encode_with(Tower& tower, const torch::Tensor& input, bool all_tokens) {
 }  // namespace
 
 Encoded MultimodalModelImpl::encode_vision(const torch::Tensor& images, bool all_tokens) {
-  return encode_with(*vision_, images, all_tokens || fusion_->uses_tokens());
+  return encode_with(*vision_, images, all_tokens || reads_tokens());
 }
 
 Encoded MultimodalModelImpl::encode_text(const torch::Tensor& tokens, bool all_tokens) {
-  return encode_with(*text_, tokens, all_tokens || fusion_->uses_tokens());
+  return encode_with(*text_, tokens, all_tokens || reads_tokens());
 }
 
 }  // namespace mmtrain

@@ -1,5 +1,6 @@
 #include "mmtrain/models/open_clip.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -259,9 +260,14 @@ WeightLoadReport load_weights(MultimodalModelImpl& model, const TensorMap& weigh
     target->copy_(source_value);
     loaded.insert(name);
   }
+  const bool weights_have_head = std::any_of(weights.begin(), weights.end(),
+                                            [](const auto& item) { return item.first.rfind("head.", 0) == 0; });
   for (const auto& item : parameters) {
     // The objective's own scalars (SigLIP scale and bias, uncertainty weights) are not weights.
     if (item.key().rfind("loss.", 0) == 0) continue;
+    // A task head new to these weights (captioning fine-tuned from a contrastive model) starts
+    // from its initialisation.
+    if (!weights_have_head && item.key().rfind("head.", 0) == 0) continue;
     if (loaded.count(item.key()) == 0) report.missing.push_back(item.key());
   }
   if (strict && (!report.missing.empty() || !report.unexpected.empty())) {

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "mmtrain/errors.h"
+#include "mmtrain/heads/task_head.h"
 #include "mmtrain/models/late_fusion.h"
 #include "mmtrain/models/text_transformer.h"
 #include "mmtrain/models/vit.h"
@@ -85,7 +86,9 @@ MultimodalModel build_model(const ModelConfig& config, const TextVocab& vocab) {
   auto fusion = fusion_registry().find(config.fusion.type, "model.fusion.type").factory(
       config.fusion,
       FusionDims().image_width(vision->width()).text_width(text->width()).embed_dim(config.embed_dim));
-  return MultimodalModel(std::move(vision), std::move(text), std::move(fusion));
+  MultimodalModel model(std::move(vision), std::move(text), std::move(fusion));
+  if (!config.head.type.empty()) model->attach_head(build_head(config.head, *model, config.embed_dim, vocab));
+  return model;
 }
 
 FusionDescriptor descriptor_of(const FusionImpl& fusion) {

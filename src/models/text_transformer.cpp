@@ -24,14 +24,6 @@ TextTransformerImpl::TextTransformerImpl(const TextTransformerOptions& options) 
   positional_embedding_.normal_(0.0, 0.01);
 }
 
-namespace {
-
-torch::Tensor causal_mask(int64_t length, const torch::Tensor& like) {
-  return torch::full({length, length}, -std::numeric_limits<float>::infinity(), like.options()).triu(1);  // [L,L]
-}
-
-}  // namespace
-
 torch::Tensor TextTransformerImpl::stream_in(const torch::Tensor& tokens) {
   const int64_t length = tokens.size(1);
   TORCH_CHECK(length <= options_.context_length(), "text of ", length,

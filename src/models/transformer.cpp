@@ -1,6 +1,7 @@
 #include "mmtrain/models/transformer.h"
 
 #include <cmath>
+#include <limits>
 
 #include "mmtrain/errors.h"
 #include "mmtrain/ops/attention.h"
@@ -15,6 +16,10 @@ Activation parse_activation(const std::string& name) {
   if (name == "gelu") return Activation::Gelu;
   if (name == "quick_gelu") return Activation::QuickGelu;
   throw ConfigError("activation '" + name + "' is not one of: gelu, quick_gelu");
+}
+
+torch::Tensor causal_mask(int64_t length, const torch::Tensor& like) {
+  return torch::full({length, length}, -std::numeric_limits<float>::infinity(), like.options()).triu(1);
 }
 
 torch::Tensor apply_activation(const torch::Tensor& x, Activation act) {

@@ -17,6 +17,7 @@
 
 #include "mmtrain/errors.h"
 #include "mmtrain/io/write_file.h"
+#include "report_samples.h"
 #include "svg_chart.h"
 
 namespace mmtrain {
@@ -295,6 +296,11 @@ pre { background: #f9fafb; border: 1px solid #e5e7eb; border-radius: 6px; paddin
       overflow-x: auto; font: 12px/1.45 ui-monospace, "DejaVu Sans Mono", monospace; }
 .empty { color: #6b7280; font-style: italic; margin: 0; }
 footer { color: #9ca3af; font-size: 12px; margin-top: 16px; }
+.samples { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 14px; }
+.samples figure { margin: 0; }
+.samples img { width: 128px; height: 128px; image-rendering: pixelated; border-radius: 4px; display: block; }
+.samples .generated { font-weight: 600; }
+.samples .reference { color: #6b7280; font-size: 12px; }
 )";
 
 std::string card(const std::string& label, const std::string& value) {
@@ -418,7 +424,7 @@ std::string render_report(const std::string& run_dir) {
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
          escape_html(run_name(dir)) + " \xC2\xB7 mmtrain report</title>\n<style>" + kStyle +
          "</style>\n</head>\n<body>\n<main>\n" + page_header(dir, run) + train_section(run) + eval_section(run) +
-         bad_samples_section(run) + config_section(dir) + page_footer(run) + "</main>\n</body>\n</html>\n";
+         caption_samples_section(dir) + bad_samples_section(run) + config_section(dir) + page_footer(run) + "</main>\n</body>\n</html>\n";
 }
 
 std::string write_report(const std::string& run_dir) {

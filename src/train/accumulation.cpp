@@ -79,8 +79,10 @@ LossResult accumulate_gradients(MultimodalModelImpl& model, const LossConfig& lo
       cached_texts.push_back(out.text_embeds);
     }
   }
-  LossResult result;
+  const LossConfig objective = per_micro_batch(loss, static_cast<int>(image_chunks.size()));
+  std::vector<LossResult> parts;
   for (size_t k = 0; k < image_chunks.size(); ++k) {
+    LossResult result;
     {
       PhaseTimer timer(forward_slot(times));
       AutocastScope autocast(precision, images.device());
@@ -89,13 +91,16 @@ LossResult accumulate_gradients(MultimodalModelImpl& model, const LossConfig& lo
       out.text_embeds = splice(cached_texts, out.text_embeds, k);
       const auto scale = out.logit_scale;
       out.logit_scale = scale.detach() + (scale - scale.detach()) / static_cast<double>(micro_batches);
-      result = compute_loss(loss, out, model);
+      result = compute_loss(objective, out, model);
     }
     if (!result.total.is_cuda() && !std::isfinite(result.total.item<double>())) return result;
-    PhaseTimer timer(backward_slot(times));
-    backward(result.total, loss_scale);
+    {
+      PhaseTimer timer(backward_slot(times));
+      backward(result.total, loss_scale);
+    }
+    parts.push_back(std::move(result));
   }
-  return result;
+  return combine_micro_batches(loss, parts);
 }
 
 }  // namespace mmtrain

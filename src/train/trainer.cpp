@@ -1,6 +1,8 @@
 #include "mmtrain/train/trainer.h"
 
+#include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <cmath>
 #include <fstream>
 #include <optional>
@@ -13,6 +15,8 @@
 #include "mmtrain/config/load_config.h"
 #include "mmtrain/data/webdataset_loader.h"
 #include "mmtrain/errors.h"
+#include "mmtrain/eval/captioning.h"
+#include "mmtrain/heads/caption_decoder.h"
 #include "mmtrain/io/read_file.h"
 #include "mmtrain/io/write_file.h"
 #include "mmtrain/losses/loss.h"
@@ -113,6 +117,7 @@ class Trainer {
   void log_progress(int64_t total_steps);
   void save_checkpoint_now();
   Metrics evaluate_now();
+  void write_caption_samples(const std::vector<CaptionSample>& captions);
   CheckpointMeta meta() const;
   void write_record(const nlohmann::json& record);
   void write_bad_sample_counts();
@@ -248,6 +253,7 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
   attach_loss_parameters(*model_, config_.loss);
   // After build_model: model.init_from may have replaced the configured fusion.
   check_loss_fits_model(config_.loss, *model_);
+  if (!config_.eval.captioning.path.empty()) caption_decoder_of(*model_, "eval.captioning");
   if (config_.train.modality_dropout > 0) {
     ModelNeeds fused;
     fused.match_head = true;
@@ -443,12 +449,33 @@ void Trainer::save_checkpoint_now() {
   spdlog::info("checkpoint {}", path);
 }
 
+// The first eval.captioning.samples generated captions, for the report to show beside their
+// images: <run>/captions.jsonl, replaced at each evaluation.
+void Trainer::write_caption_samples(const std::vector<CaptionSample>& captions) {
+  const size_t count = std::min(captions.size(), static_cast<size_t>(config_.eval.captioning.samples));
+  if (count == 0) return;
+  std::string lines;
+  for (size_t i = 0; i < count; ++i) {
+    const CaptionSample& sample = captions[i];
+    const nlohmann::json record = {{"step", state_.step},
+                                   {"image", std::filesystem::absolute(sample.image).string()},
+                                   {"caption", sample.caption},
+                                   {"score", sample.score},
+                                   {"references", sample.references}};
+    lines += record.dump() + "\n";
+    if (i < 3) spdlog::info("caption of {}: \"{}\" (reference \"{}\")", sample.image, sample.caption, sample.references.front());
+  }
+  write_file_atomically(run_dir_.file("captions.jsonl"), lines);
+}
+
 Metrics Trainer::evaluate_now() {
   if (!dp_->is_main()) return {};  // the others wait at their next collective
   EmbedContext context = make_embed_context(config_, model_, tokenizer_, device_);
-  Metrics metrics = evaluate(context, config_.eval);
+  std::vector<CaptionSample> captions;
+  Metrics metrics = evaluate(context, config_.eval, &captions);
   model_->train();
   if (metrics.empty()) return metrics;
+  write_caption_samples(captions);
 
   nlohmann::json record = {{"kind", "eval"}, {"step", state_.step}};
   std::string line;

@@ -103,14 +103,15 @@ TEST_F(SyntheticDatasetTest, WritesAllFilesWithHeadersAndRowCounts) {
   const fs::path out = write(small_options());
   struct Expected {
     const char* file;
-    const char* second_column;
+    std::vector<std::string> header;
     size_t rows;
   };
-  for (const Expected& e :
-       {Expected{"train.csv", "title", 60}, Expected{"zeroshot_seen.csv", "label", 20 * 2},
-        Expected{"zeroshot_heldout.csv", "label", 4 * 2}, Expected{"retrieval.csv", "title", 10}}) {
+  for (const Expected& e : {Expected{"train.csv", {"filepath", "title", "description"}, 60},
+                            Expected{"zeroshot_seen.csv", {"filepath", "label", "description"}, 20 * 2},
+                            Expected{"zeroshot_heldout.csv", {"filepath", "label", "description"}, 4 * 2},
+                            Expected{"retrieval.csv", {"filepath", "title"}, 10}}) {
     const CsvTable t = table(out, e.file);
-    EXPECT_EQ(t.header, (std::vector<std::string>{"filepath", e.second_column})) << e.file;
+    EXPECT_EQ(t.header, e.header) << e.file;
     EXPECT_EQ(t.rows.size(), e.rows) << e.file;
     EXPECT_TRUE(t.bad_rows.empty()) << e.file;
     for (const auto& row : t.rows) EXPECT_TRUE(fs::exists(out / row.fields[0])) << row.fields[0];
@@ -146,6 +147,30 @@ TEST_F(SyntheticDatasetTest, EveryCaptionNamesOneColourAndOneShape) {
       EXPECT_NE(only_word_from(title, classes_.shapes), "") << title;
     }
   }
+}
+
+// The captioning task's target: "a large red circle on the left", every attribute in one phrasing,
+// the same colour and shape as the image's caption, with the attribute groups written beside it.
+TEST_F(SyntheticDatasetTest, DescriptionsNameSizeColourShapeAndPositionInOnePhrasing) {
+  const fs::path out = write(small_options());
+  const std::vector<std::string> positions = {"on the left", "on the right", "at the top", "at the bottom",
+                                              "in the center"};
+  for (const auto& row : table(out, "train.csv").rows) {
+    const std::string& title = row.fields[1];
+    const std::string& description = row.fields[2];
+    const auto w = words(description);
+    ASSERT_GE(w.size(), 6u) << description;
+    EXPECT_TRUE(w[0] == "a" || w[0] == "an") << description;
+    EXPECT_TRUE(w[1] == "large" || w[1] == "small") << description;
+    EXPECT_EQ(w[2], only_word_from(title, classes_.colours)) << description;
+    EXPECT_EQ(w[3], only_word_from(title, classes_.shapes)) << description;
+    const std::string position = description.substr(description.find(w[3]) + w[3].size() + 1);
+    EXPECT_NE(std::find(positions.begin(), positions.end(), position), positions.end()) << description;
+  }
+  const auto groups = lines_of(out / "caption_attributes.txt");
+  ASSERT_EQ(groups.size(), 4u);
+  EXPECT_EQ(groups[0], "size: large|small");
+  EXPECT_EQ(groups[3], "position: on the left|on the right|at the top|at the bottom|in the center");
 }
 
 TEST_F(SyntheticDatasetTest, HeldOutClassesNeverAppearInTrainingCaptions) {

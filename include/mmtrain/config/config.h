@@ -100,6 +100,14 @@ struct InitFromConfig {
   std::string key_map;
 };
 
+// A task head chosen by name (heads/task_head.h), read beside the contrastive embeddings.
+struct HeadConfig {
+  std::string type;      // "" = none; one of head_types() (registered_names.h)
+  int layers = 2;        // caption: decoder layers (causal self-attention, cross-attention to the image)
+  int heads = 8;         // caption: attention heads over the text tower's width
+  double mlp_ratio = 4.0;
+};
+
 struct LockConfig {
   bool vision = false;
   bool text = false;
@@ -110,6 +118,7 @@ struct ModelConfig {
   VisionConfig vision;
   TextConfig text;
   FusionConfig fusion;
+  HeadConfig head;
   InitFromConfig init_from;
   LockConfig lock;
 };
@@ -122,6 +131,7 @@ struct LossTerm {
 struct LossConfig {
   std::vector<LossTerm> terms = {{"clip", 1.0}};
   std::string balance = "fixed";  // fixed | uncertainty
+  double label_smoothing = 0.0;   // token cross-entropy terms (caption)
 };
 
 struct OptimConfig {
@@ -160,10 +170,34 @@ struct ZeroShotConfig {
 
 using RetrievalConfig = PairSourceConfig;
 
+// How captions are generated (heads/caption_generation.h): eval.captioning and `mmtrain caption`.
+struct GenerationConfig {
+  int max_len = 30;            // tokens after start-of-text, end-of-text included
+  int min_len = 1;             // end-of-text is not allowed before this many tokens
+  int beam = 1;                // 1 = greedy (unless sampling)
+  double length_penalty = 1.0; // beam: a finished caption scores sum(log p) / length^penalty
+  int no_repeat_ngram = 0;     // beam and greedy: never repeat an n-gram of this size (0 = off)
+  int top_k = 0;               // > 0: sample from the k most likely tokens
+  double top_p = 1.0;          // < 1: sample from the smallest set of tokens with this much mass
+  double temperature = 1.0;    // sampling only
+};
+
+// Captions generated for held-out images, scored against their references (COCO's BLEU-1..4,
+// ROUGE-L and CIDEr-D). An image on several rows (COCO) or with several caption columns has several
+// references.
+struct CaptioningEvalConfig : PairSourceConfig {
+  GenerationConfig generate;
+  // Optional file of attribute groups ("colour: red|green|blue"): reports the share of captions
+  // whose attribute words in every group equal the first reference's (captioning/attributes).
+  std::string attributes;
+  int samples = 12;  // generated captions kept with their images for the report
+};
+
 struct EvalConfig {
   int64_t every = 0;  // steps; 0 = at the end only
   ZeroShotConfig zeroshot;
   RetrievalConfig retrieval;
+  CaptioningEvalConfig captioning;
   int rerank_k = 0;
   int64_t batch_size = 256;
   std::string best_metric = "zeroshot/top1";

@@ -2,6 +2,7 @@
 // retrieval and the `embed` command share.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,12 @@ struct EncodedSet {
 
   Encoded rows(const torch::Tensor& index, torch::Device device) const;  // index [P] -> P rows
 };
+
+// The set's images in order, eval-transformed, in batches of context.batch_size on the model's
+// device, without gradients and with the model in eval mode. An unreadable image fails the whole
+// set (a DataError naming the file): evaluation sets are meant to be clean.
+void for_each_image_batch(EmbedContext& context, std::shared_ptr<const PairDataset> images,
+                          const std::function<void(const torch::Tensor&)>& consume);
 
 EncodedSet encode_image_set(EmbedContext& context, std::shared_ptr<const PairDataset> images,
                             bool keep_encoded);

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "mmtrain/config/config.h"
 #include "mmtrain/eval/embed.h"
@@ -19,8 +21,20 @@ torch::Tensor zero_shot_classifier(EmbedContext& context, const std::vector<std:
 // rerank_k > 0 also reports every metric re-ranked by the match head, with "_rerank" appended.
 Metrics evaluate_zero_shot(EmbedContext& context, const ZeroShotConfig& config, int rerank_k = 0);
 Metrics evaluate_retrieval(EmbedContext& context, const RetrievalConfig& config, int rerank_k = 0);
-// Runs whichever of the two has a path; an empty result when neither does.
-Metrics evaluate(EmbedContext& context, const EvalConfig& config);
+struct CaptionSample;  // eval/captioning.h
+
+// Runs whichever of zero-shot, retrieval and captioning has a path; an empty result when none
+// does. `captions`, when given, receives the generated captions.
+Metrics evaluate(EmbedContext& context, const EvalConfig& config, std::vector<CaptionSample>* captions = nullptr);
+
+// An image listed on several rows (COCO's five captions) is one image with several captions.
+struct ImageCaptions {
+  std::shared_ptr<PairDataset> images;
+  std::vector<std::string> captions;
+  std::vector<int64_t> caption_image;                   // captions[c] describes image caption_image[c]
+  std::vector<std::vector<int64_t>> captions_of_image;  // per image, its captions' indices
+};
+ImageCaptions group_captions_by_image(const PairDataset& pairs);
 
 // Fraction of rows whose target is among the k highest logits. logits [N,C], targets [N].
 double top_k_accuracy(const torch::Tensor& logits, const torch::Tensor& targets, int64_t k);

@@ -1,6 +1,6 @@
-// Task heads chosen by name (a captioning decoder, a VQA answer head, an action head): modules that
-// read the model's outputs for a task beyond contrastive alignment. None is built in yet; the first
-// one registers itself from a register_builtin_heads() that register_builtins() calls, as the
+// Task heads chosen by name in `model.head.type` (a captioning decoder; later VQA answer heads and
+// action heads): modules that read the model's outputs for a task beyond contrastive alignment.
+// Built-in heads register from register_builtin_heads(), which register_builtins() calls, as the
 // towers, fusions and loss terms do.
 #pragma once
 
@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "mmtrain/config/config.h"
 #include "mmtrain/models/multimodal_model.h"
 #include "mmtrain/models/registry.h"
 #include "mmtrain/registry.h"
@@ -15,21 +16,21 @@
 namespace mmtrain {
 
 struct HeadDescriptor {
-  // What the head reads of the model beyond the contrastive embeddings: the towers' token outputs
-  // (a decoder attending to image patches, a VQA head reading the question's tokens) or the
-  // fusion's match head over aligned pairs (what a fused type gives today). build_head refuses a
-  // model whose fusion cannot give it.
+  // What the head reads of the model beyond the contrastive embeddings. The towers' token outputs
+  // (a decoder attending to image patches) are given whatever the fusion; the fusion's match head
+  // only by a fused type: build_head refuses a model whose fusion cannot give it.
   ModelNeeds needs;
 };
 
-class TaskHeadImpl : public torch::nn::Module {
- public:
-  // The model's outputs for a batch -> the head's prediction (its shape is the task's).
-  virtual torch::Tensor forward(const ModelOutput& output) = 0;
+// What a head is sized by: the towers' widths D, the embedding width E, the tokenizer.
+struct HeadDims {
+  int image_width = 0;
+  int text_width = 0;
+  int embed_dim = 0;
+  TextVocab vocab;
 };
 
-// Widths of what the head reads: the towers' D and the embedding space's E.
-using HeadFactory = std::function<std::shared_ptr<TaskHeadImpl>(const FusionDims&)>;
+using HeadFactory = std::function<std::shared_ptr<TaskHeadImpl>(const HeadConfig&, const HeadDims&)>;
 
 struct HeadEntry {
   HeadDescriptor descriptor;
@@ -38,10 +39,13 @@ struct HeadEntry {
 
 Registry<HeadEntry>& head_registry();
 
-// The head registered as `type`, sized for `model` (whose embeddings are `embed_dim` wide). Throws
-// ConfigError naming `key` for an unknown type (listing the registered ones) and for a model
-// whose fusion cannot give what the head's descriptor needs.
-std::shared_ptr<TaskHeadImpl> build_head(const std::string& type, MultimodalModelImpl& model, int embed_dim,
-                                         const std::string& key);
+// Idempotent: registers caption.
+void register_builtin_heads();
+
+// The head `config.type` sized for `model`. Throws ConfigError naming model.head.type for an
+// unknown type (listing the registered ones) and for a model whose fusion cannot give what the
+// head's descriptor needs.
+std::shared_ptr<TaskHeadImpl> build_head(const HeadConfig& config, MultimodalModelImpl& model, int embed_dim,
+                                         const TextVocab& vocab);
 
 }  // namespace mmtrain

@@ -48,6 +48,13 @@ void check_loss_fits_model(const LossConfig& config, MultimodalModelImpl& model)
 // A term or balance whose gradient summed over cached micro-batches (train.accum_steps > 1) would
 // not be the whole batch's.
 void check_loss_accumulates(const LossConfig& config);
+// The objective of one of `micro_batches` cached micro-batches: terms that are means over their
+// rows (mean_over_rows) weighted 1/micro_batches, so that the summed gradients are the mean's.
+LossConfig per_micro_batch(const LossConfig& config, int micro_batches);
+// The whole batch's loss from its micro-batches' results (fixed weights; computed with
+// per_micro_batch): contrastive terms are already the whole batch's in each, mean_over_rows terms
+// are averaged. For reporting: the values carry no gradient.
+LossResult combine_micro_batches(const LossConfig& config, const std::vector<LossResult>& parts);
 // A term that cannot compute its share against gathered embeddings.
 void check_loss_runs_on_several_processes(const LossConfig& config);
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "mmtrain/config/config.h"
 #include "mmtrain/models/multimodal_model.h"
 #include "mmtrain/models/registry.h"
 #include "mmtrain/registry.h"
@@ -29,6 +30,12 @@ struct LossTermDescriptor {
   bool runs_on_several_processes = false;
   // siglip's scale and bias.
   std::vector<LearnedScalar> learned_scalars;
+  // The task head the term reads (model.head.type), "" for none: caption reads the decoder.
+  std::string head;
+  // The term is a mean over the batch's rows, each row reading only itself (caption's token
+  // cross-entropy): summed over cached micro-batches with weight 1/micro-batches, it is the mean of
+  // the micro-batches' means.
+  bool mean_over_rows = false;
 
   // "" when the term summed over cached micro-batches (train.accum_steps > 1) has the whole batch's
   // gradient; else why not. Cached micro-batches keep the embeddings alone, and every micro-batch's
@@ -48,6 +55,7 @@ struct LossTermInputs {
   const ModelOutput& output;
   MultimodalModelImpl& model;
   const GlobalEmbeddings* global;  // null when the batch is all on this process
+  const LossConfig& config;
 
   // One of the term's learned_scalars as attached to the model (attach_loss_parameters).
   torch::Tensor learned(const std::string& name) const;
@@ -63,7 +71,7 @@ struct LossTermEntry {
 
 Registry<LossTermEntry>& loss_term_registry();
 
-// Idempotent: registers clip, siglip and itm.
+// Idempotent: registers clip, siglip, itm and caption.
 void register_builtin_loss_terms();
 
 }  // namespace mmtrain

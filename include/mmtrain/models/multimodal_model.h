@@ -15,18 +15,30 @@ struct ModelOutput {
   torch::Tensor image_embeds;  // [B,E] L2-normalised
   torch::Tensor text_embeds;   // [B,E] L2-normalised
   torch::Tensor logit_scale;   // []
+  torch::Tensor token_ids;     // [B,L] int64, what the text tower read (a decoder's targets)
+};
+
+// A task head (heads/task_head.h): reads the model's outputs for one batch.
+class TaskHeadImpl : public torch::nn::Module {
+ public:
+  // The model's outputs for a batch -> the head's prediction (its shape is the task's).
+  virtual torch::Tensor forward(const ModelOutput& output) = 0;
+  // The head reads the towers' token outputs, not only their pooled summaries.
+  virtual bool reads_tokens() const = 0;
 };
 
 class MultimodalModelImpl : public torch::nn::Module {
  public:
   MultimodalModelImpl(std::shared_ptr<VisionTowerImpl> vision, std::shared_ptr<TextTowerImpl> text,
                       std::shared_ptr<FusionImpl> fusion);
+  // Registers `head` as the submodule "head" (trained, checkpointed and loaded with the rest).
+  void attach_head(std::shared_ptr<TaskHeadImpl> head);
   // images [B,3,H,W], tokens [B,L] -> embeddings of both
   ModelOutput forward(const torch::Tensor& images, const torch::Tensor& tokens);
   torch::Tensor encode_images(const torch::Tensor& images);  // -> [B,E] L2-normalised
   torch::Tensor encode_texts(const torch::Tensor& tokens);   // -> [B,E] L2-normalised
-  // A tower's output: all of Encoded when `all_tokens` or when the fusion reads tokens, else the
-  // pooled summary alone (forward_pooled: a lighter last block).
+  // A tower's output: all of Encoded when `all_tokens` or when the fusion or head reads tokens, else
+  // the pooled summary alone (forward_pooled: a lighter last block).
   Encoded encode_vision(const torch::Tensor& images, bool all_tokens = false);
   Encoded encode_text(const torch::Tensor& tokens, bool all_tokens = false);
 
@@ -37,11 +49,15 @@ class MultimodalModelImpl : public torch::nn::Module {
   VisionTowerImpl& vision() { return *vision_; }
   TextTowerImpl& text() { return *text_; }
   FusionImpl& fusion() { return *fusion_; }
+  // Null when the model has no task head.
+  TaskHeadImpl* head() { return head_.get(); }
 
  private:
   std::shared_ptr<VisionTowerImpl> vision_;
   std::shared_ptr<TextTowerImpl> text_;
   std::shared_ptr<FusionImpl> fusion_;
+  std::shared_ptr<TaskHeadImpl> head_;
+  bool reads_tokens() const { return fusion_->uses_tokens() || (head_ && head_->reads_tokens()); }
 };
 TORCH_MODULE(MultimodalModel);
 

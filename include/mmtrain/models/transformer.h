@@ -15,6 +15,10 @@ enum class Activation { Gelu, QuickGelu };
 Activation parse_activation(const std::string& name);  // "gelu" | "quick_gelu"
 torch::Tensor apply_activation(const torch::Tensor& x, Activation act);
 
+// Additive mask [L,L]: position i attends to positions <= i (-inf above the diagonal), in like's
+// dtype and device.
+torch::Tensor causal_mask(int64_t length, const torch::Tensor& like);
+
 // CLIP's initialisation scales for a stack of `layers` residual blocks of `width`: residual
 // projections shrink with depth so that the stream's variance stays put.
 struct BlockInitStd {

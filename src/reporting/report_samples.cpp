@@ -1,0 +1,78 @@
+#include "report_samples.h"
+
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+#include "svg_chart.h"
+
+namespace mmtrain {
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::string media_type(const fs::path& path) {
+  std::string extension = path.extension().string();
+  for (auto& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (extension == ".png") return "image/png";
+  if (extension == ".jpg" || extension == ".jpeg") return "image/jpeg";
+  if (extension == ".webp") return "image/webp";
+  return "application/octet-stream";
+}
+
+// The image inline, so the page stays self-contained; a missing file shows its path instead.
+std::string embedded_image(const std::string& path) {
+  const std::string bytes = read_bytes(path);
+  if (bytes.empty()) return "<div class=\"path\">" + escape_html(path) + " (not found)</div>";
+  return "<img alt=\"\" src=\"data:" + media_type(path) + ";base64," + base64(bytes) + "\">";
+}
+
+std::string sample_figure(const json& sample) {
+  std::string references;
+  for (const auto& reference : sample.value("references", json::array())) {
+    references += "<div class=\"reference\">" + escape_html(reference.get<std::string>()) + "</div>";
+  }
+  return "<figure>" + embedded_image(sample.value("image", "")) + "<figcaption><div class=\"generated\">" +
+         escape_html(sample.value("caption", "")) + "</div>" + references + "</figcaption></figure>\n";
+}
+
+}  // namespace
+
+std::string base64(const std::string& bytes) {
+  static const char* const kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t n = std::min<size_t>(3, bytes.size() - i);
+    uint32_t chunk = 0;
+    for (size_t k = 0; k < 3; ++k) chunk = (chunk << 8) | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
+    for (size_t k = 0; k < 4; ++k) out += k <= n ? kAlphabet[(chunk >> (18 - 6 * k)) & 63] : '=';
+  }
+  return out;
+}
+
+std::string caption_samples_section(const fs::path& run_dir) {
+  std::ifstream in(run_dir / "captions.jsonl");
+  if (!in) return "";
+  std::string figures;
+  int64_t step = -1;
+  for (std::string line; std::getline(in, line);) {
+    const json sample = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!sample.is_object()) continue;  // a torn line
+    step = sample.value("step", step);
+    figures += sample_figure(sample);
+  }
+  if (figures.empty()) return "";
+  return "<section id=\"samples\">\n<h2>Sample captions</h2>\n<p class=\"path\">generated at step " +
+         std::to_string(step) + ", bold; the references below</p>\n<div class=\"samples\">\n" + figures +
+         "</div>\n</section>\n";
+}
+
+}  // namespace mmtrain
