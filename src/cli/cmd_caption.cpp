@@ -68,7 +68,8 @@ class Captioner {
   Captioner(CheckpointModel& loaded, GenerationConfig generation, uint64_t seed, std::ostream& out)
       : loaded_(loaded), generation_(std::move(generation)), seed_(seed), out_(out) {
     transform_ = transform_options(loaded.config.data, loaded.config.model.vision.image_size, false);
-    tokens_ = {loaded.tokenizer->bos_id(), loaded.tokenizer->eos_id(), loaded.config.model.text.context_length};
+    tokens_ = {loaded.tokenizer->bos_id(), loaded.tokenizer->eos_id(), loaded.config.model.text.context_length,
+               loaded.tokenizer->pad_id()};
   }
 
   // Returns the number of images that could not be read.

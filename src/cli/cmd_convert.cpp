@@ -13,8 +13,8 @@ namespace mmtrain::cli {
 
 int run_convert(int argc, char** argv) {
   Args args("mmtrain convert --format open_clip --config FILE.json --weights FILE --vocab BPE.txt.gz --out CHECKPOINT",
-            "Turns open_clip (or OpenAI CLIP) ViT weights into a self-contained mmtrain checkpoint that "
-            "eval, embed and train (model.init_from: {format: mmtrain}) use as is.",
+            "Turns open_clip (or OpenAI CLIP) ViT weights, CoCa's included, into a self-contained mmtrain "
+            "checkpoint that eval, embed, caption and train (model.init_from: {format: mmtrain}) use as is.",
             {{"format", "", "open_clip", "the source format"},
              {"config", "", "FILE.json", "open_clip_config.json or a bare open_clip model config"},
              {"weights", "", "FILE", ".safetensors, or a torch.save'd state_dict (.pt/.bin)"},
@@ -33,11 +33,22 @@ int run_convert(int argc, char** argv) {
   config.model.embed_dim = source.model.embed_dim;
   config.model.vision = source.model.vision;
   config.model.text = source.model.text;
+  config.model.head = source.model.head;  // CoCa's decoder
+  if (!config.model.head.type.empty()) {
+    config.loss.terms = {{"clip", 1.0}, {"caption", 2.0}};
+    // open_clip's generate() defaults: seq_len 30 and min_seq_len 5 (both counting start-of-text),
+    // 6 beams in 3 groups without a diversity penalty, which search as one beam of 2.
+    GenerationConfig& generate = config.eval.captioning.generate;
+    generate.open_clip = true;
+    generate.beam = 2;
+    generate.max_len = 29;
+    generate.min_len = 4;
+  }
   config.data.mean = source.mean;
   config.data.std = source.std;
   config.tokenizer.type = "clip_bpe";
   config.tokenizer.path = args.require("vocab");
-  auto model = build_model(config.model, TextVocab{tokenizer->vocab_size(), tokenizer->eos_id()});
+  auto model = build_model(config.model, TextVocab{tokenizer->vocab_size(), tokenizer->eos_id(), tokenizer->pad_id()});
   const std::string weights = args.require("weights");
   load_weights(*model, from_open_clip_state_dict(read_weight_file(weights)), true, weights);
 

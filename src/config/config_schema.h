@@ -255,6 +255,9 @@ void visit_fields(V& v, VisionConfig& c) {
   v("act", c.act, kActivations);
   v("pool", c.pool, one_of({"cls", "mean"}));
   v("stage_layers", c.stage_layers, list_of(4), each_positive);
+  v("attn_pool_queries", c.attn_pool_queries, at_least(0));
+  v("attn_pool_heads", c.attn_pool_heads, positive);
+  v("attn_pool_width", c.attn_pool_width, at_least(0));
 }
 
 template <class V>
@@ -266,6 +269,7 @@ void visit_fields(V& v, TextConfig& c) {
   v("heads", c.heads, positive);
   v("mlp_ratio", c.mlp_ratio, positive);
   v("act", c.act, kActivations);
+  v("embed_cls", c.embed_cls);
 }
 
 template <class V>
@@ -367,6 +371,8 @@ void visit_fields(V& v, GenerationConfig& c) {
   v("top_k", c.top_k, at_least(0));
   v("top_p", c.top_p, between(0.01, 1));
   v("temperature", c.temperature, positive);
+  v("repetition_penalty", c.repetition_penalty, positive);
+  v("open_clip", c.open_clip);
 }
 
 template <class V>

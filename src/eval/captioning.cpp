@@ -50,7 +50,8 @@ Metrics score_caption_samples(const std::vector<CaptionSample>& captions, const 
 CaptioningResult evaluate_captioning(EmbedContext& context, const CaptioningEvalConfig& config) {
   caption_decoder_of(*context.model, "eval.captioning");
   const auto set = group_captions_by_image(read_pair_source(config, "eval.captioning"));
-  const CaptionTokens tokens{context.tokenizer->bos_id(), context.tokenizer->eos_id(), context.context_length};
+  const CaptionTokens tokens{context.tokenizer->bos_id(), context.tokenizer->eos_id(), context.context_length,
+                             context.tokenizer->pad_id()};
   CaptioningResult result;
   size_t next = 0;
   for_each_image_batch(context, set.images, [&](const torch::Tensor& images) {

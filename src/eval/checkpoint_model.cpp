@@ -12,7 +12,7 @@ CheckpointModel load_checkpoint_model(const std::string& path, torch::Device dev
   loaded.config = parse_config(checkpoint.meta().config_yaml, path + " (stored config)");
   loaded.tokenizer = tokenizer_from_bytes(checkpoint.meta().tokenizer_type, checkpoint.meta().tokenizer_bytes);
   loaded.model = build_model(loaded.config.model,
-                             TextVocab{loaded.tokenizer->vocab_size(), loaded.tokenizer->eos_id()});
+                             TextVocab{loaded.tokenizer->vocab_size(), loaded.tokenizer->eos_id(), loaded.tokenizer->pad_id()});
   checkpoint.restore_model(*loaded.model);
   loaded.model->to(device);
   loaded.model->eval();

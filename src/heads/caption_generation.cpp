@@ -27,7 +27,7 @@ namespace {
 
 constexpr double kNever = -std::numeric_limits<double>::infinity();
 
-// The model's next-token log-probabilities for prefixes of the images whose context rows are given.
+// The model's next-token logits for prefixes of the images whose context rows are given.
 struct Decoding {
   MultimodalModelImpl& model;
   CaptionDecoderImpl& decoder;
@@ -43,33 +43,55 @@ struct Decoding {
     auto text = model.text().forward(ids.to(device)).tokens;  // [R,l,W]
     auto rows_context = context.index_select(0, torch::tensor(image, torch::kLong).to(device));
     auto logits = decoder.decode(text, rows_context).select(1, length - 1);  // [R,V]
-    return torch::log_softmax(logits.to(torch::kFloat), -1).to(torch::kCPU).contiguous();
+    return logits.to(torch::kCPU, torch::kFloat).contiguous();
   }
 };
 
-// End-of-text before min_len generated tokens, and n-gram repeats, get probability zero.
-void constrain(torch::Tensor& log_probs, const std::vector<std::vector<int64_t>>& prefixes, int generated,
-               const GenerationConfig& config, int64_t eos) {
-  auto* data = log_probs.data_ptr<float>();
-  const int64_t vocab = log_probs.size(1);
+// Each token already in a row's prefix gets its logit divided by the penalty (multiplied when
+// negative), as Hugging Face's RepetitionPenaltyLogitsProcessor.
+void penalise_repeats(torch::Tensor& logits, const std::vector<std::vector<int64_t>>& prefixes, double penalty) {
+  if (penalty == 1.0) return;
+  auto* data = logits.data_ptr<float>();
+  const int64_t vocab = logits.size(1);
+  for (size_t r = 0; r < prefixes.size(); ++r) {
+    float* row = data + static_cast<int64_t>(r) * vocab;
+    std::vector<bool> done(static_cast<size_t>(vocab), false);
+    for (int64_t id : prefixes[r]) {
+      if (done[id]) continue;
+      done[id] = true;
+      row[id] = row[id] < 0 ? static_cast<float>(row[id] * penalty) : static_cast<float>(row[id] / penalty);
+    }
+  }
+}
+
+// logits [R,V] -> what the search ranks: log-probabilities (raw logits in open_clip's mode), with
+// end-of-text before min_len generated tokens and n-gram repeats at -inf.
+torch::Tensor step_scores(torch::Tensor logits, const std::vector<std::vector<int64_t>>& prefixes, int generated,
+                          const GenerationConfig& config, int64_t eos) {
+  penalise_repeats(logits, prefixes, config.repetition_penalty);
+  auto scores = config.open_clip ? logits : torch::log_softmax(logits, -1).contiguous();
+  auto* data = scores.data_ptr<float>();
+  const int64_t vocab = scores.size(1);
   for (size_t r = 0; r < prefixes.size(); ++r) {
     float* row = data + static_cast<int64_t>(r) * vocab;
     if (generated < config.min_len) row[eos] = -INFINITY;
     for (int64_t token : repeated_ngram_tokens(prefixes[r], config.no_repeat_ngram)) row[token] = -INFINITY;
   }
+  return scores;
 }
 
 bool sampling(const GenerationConfig& config) { return config.top_k > 0 || config.top_p < 1.0; }
 
-// One token from row [V] of log-probabilities: top-k, then top-p (the smallest set of most likely
-// tokens holding top_p of the mass), at the temperature, drawn from `generator`.
-int64_t sample_token(const torch::Tensor& log_probs, const GenerationConfig& config, at::Generator& generator) {
-  auto logits = log_probs / config.temperature;
+// One token from row [V] of scores: top-k, then top-p (the smallest set of most likely tokens
+// holding top_p of the mass), at the temperature, drawn from `generator`.
+int64_t sample_token(const torch::Tensor& scores, const GenerationConfig& config, at::Generator& generator) {
+  auto logits = scores / config.temperature;
   auto [sorted, order] = logits.sort(/*dim=*/0, /*descending=*/true);
   auto keep = torch::ones_like(sorted, torch::kBool);
   if (config.top_k > 0 && config.top_k < sorted.size(0)) keep.slice(0, config.top_k).fill_(false);
   if (config.top_p < 1.0) {
-    auto mass_before = torch::softmax(sorted, 0).cumsum(0) - torch::softmax(sorted, 0);  // mass of the better tokens
+    auto probabilities = torch::softmax(sorted, 0);
+    auto mass_before = probabilities.cumsum(0) - probabilities;  // mass of the better tokens
     keep = keep.logical_and(mass_before < config.top_p);
   }
   auto weights = torch::softmax(sorted.masked_fill(keep.logical_not(), -INFINITY), 0);
@@ -77,7 +99,7 @@ int64_t sample_token(const torch::Tensor& log_probs, const GenerationConfig& con
   return order[pick].item<int64_t>();
 }
 
-int64_t best_token(const torch::Tensor& log_probs) { return log_probs.argmax().item<int64_t>(); }
+int64_t best_token(const torch::Tensor& scores) { return scores.argmax().item<int64_t>(); }
 
 std::vector<GeneratedCaption> greedy_or_sample(const Decoding& decoding, int64_t images, const CaptionTokens& tokens,
                                                const GenerationConfig& config, int max_len, uint64_t seed) {
@@ -92,18 +114,22 @@ std::vector<GeneratedCaption> greedy_or_sample(const Decoding& decoding, int64_t
       if (!done[i]) active.push_back(i), rows.push_back(prefixes[i]);
     }
     if (active.empty()) break;
-    auto log_probs = decoding.next(rows, active);
-    constrain(log_probs, rows, step, config, tokens.eos);
+    const auto scores = step_scores(decoding.next(rows, active), rows, step, config, tokens.eos);
     for (size_t a = 0; a < active.size(); ++a) {
-      const auto row = log_probs[static_cast<int64_t>(a)];
+      const auto row = scores[static_cast<int64_t>(a)];
       const int64_t i = active[a];
       if (row.max().item<double>() == kNever) {  // every token banned: the caption ends here
         done[i] = true;
         continue;
       }
-      const int64_t token = sampling(config) ? sample_token(row, config, generator) : best_token(row);
+      // open_clip's loop spends its last slot on end-of-text whatever the scores.
+      const bool forced_end = config.open_clip && step == max_len - 1;
+      const int64_t token = forced_end        ? tokens.eos
+                            : sampling(config) ? sample_token(row, config, generator)
+                                               : best_token(row);
       captions[i].score += row[token].item<double>();
-      if (token == tokens.eos) {
+      // open_clip's loop also stops at the padding id (CLIP's is "!").
+      if (token == tokens.eos || (config.open_clip && token == tokens.pad)) {
         done[i] = true;
       } else {
         prefixes[i].push_back(token);
@@ -116,23 +142,27 @@ std::vector<GeneratedCaption> greedy_or_sample(const Decoding& decoding, int64_t
 
 struct Hypothesis {
   std::vector<int64_t> prefix;  // start-of-text and the tokens so far
-  double sum = 0.0;             // their log-probabilities
+  double sum = 0.0;             // their scores
 };
 
-// One image's beams: the live hypotheses and the best finished ones.
+// One image's beams: the live hypotheses and the best finished ones, kept as Hugging Face's
+// BeamSearchScorer keeps them (early_stopping false).
 class Beam {
  public:
-  Beam(int width, double length_penalty, int64_t bos) : width_(width), length_penalty_(length_penalty) {
+  // length_offset: what a caption's length adds to its generated tokens (1 in open_clip's mode,
+  // which counts start-of-text).
+  Beam(int width, double length_penalty, int length_offset, int64_t bos)
+      : width_(width), length_penalty_(length_penalty), length_offset_(length_offset) {
     live_.push_back({{bos}, 0.0});  // one start: the first step's candidates are all distinct
   }
 
   bool done() const { return done_; }
   const std::vector<Hypothesis>& live() const { return live_; }
 
-  // candidates: log-probabilities [H,V] for the H live hypotheses.
-  void advance(const torch::Tensor& log_probs, int64_t eos, int generated) {
-    const int64_t vocab = log_probs.size(1);
-    auto totals = log_probs.to(torch::kDouble) + sums().unsqueeze(1);  // [H,V]
+  // scores [H,V] for the H live hypotheses, `generated` tokens after start-of-text so far.
+  void advance(const torch::Tensor& scores, int64_t eos, int generated) {
+    const int64_t vocab = scores.size(1);
+    auto totals = scores.to(torch::kDouble) + sums().unsqueeze(1);  // [H,V]
     auto [values, index] = totals.flatten().topk(std::min<int64_t>(2 * width_, totals.numel()));
     std::vector<Hypothesis> next;
     for (int64_t rank = 0; rank < values.size(0) && static_cast<int>(next.size()) < width_; ++rank) {
@@ -141,7 +171,7 @@ class Beam {
       const int64_t flat = index[rank].item<int64_t>(), token = flat % vocab;
       const Hypothesis& from = live_[flat / vocab];
       if (token == eos) {
-        // As Hugging Face's beam search: an end among the first `width` candidates only.
+        // An end among the first `width` candidates only.
         if (rank < width_) finish(from.prefix, total, generated + 1);
         continue;
       }
@@ -149,8 +179,10 @@ class Beam {
       next.back().prefix.push_back(token);
     }
     live_ = std::move(next);
+    // Done when no candidate of this step, at this length, could beat the worst finished caption.
     const bool full = static_cast<int>(finished_.size()) >= width_;
-    done_ = live_.empty() || (full && best_live_score(generated + 1) <= finished_.back().score);
+    const double best_candidate = values.numel() > 0 ? values[0].item<double>() : kNever;
+    done_ = live_.empty() || (full && score(best_candidate, generated + 1) <= finished_.back().score);
   }
 
   // At the length limit: live hypotheses count as finished.
@@ -171,16 +203,12 @@ class Beam {
     return torch::tensor(values, torch::kDouble);
   }
 
-  double score(double sum, int length) const { return sum / std::pow(std::max(length, 1), length_penalty_); }
-
-  double best_live_score(int length) const {
-    double best = kNever;
-    for (const auto& h : live_) best = std::max(best, score(h.sum, length));
-    return best;
+  double score(double sum, int generated) const {
+    return sum / std::pow(std::max(generated + length_offset_, 1), length_penalty_);
   }
 
-  void finish(const std::vector<int64_t>& prefix, double sum, int length) {
-    GeneratedCaption caption{std::vector<int64_t>(prefix.begin() + 1, prefix.end()), score(sum, length)};
+  void finish(const std::vector<int64_t>& prefix, double sum, int generated) {
+    GeneratedCaption caption{std::vector<int64_t>(prefix.begin() + 1, prefix.end()), score(sum, generated)};
     const auto at = std::find_if(finished_.begin(), finished_.end(),
                                  [&](const GeneratedCaption& c) { return c.score < caption.score; });
     finished_.insert(at, std::move(caption));
@@ -189,6 +217,7 @@ class Beam {
 
   int width_;
   double length_penalty_;
+  int length_offset_;
   std::vector<Hypothesis> live_;
   std::vector<GeneratedCaption> finished_;  // best first
   bool done_ = false;
@@ -196,7 +225,7 @@ class Beam {
 
 std::vector<GeneratedCaption> beam_search(const Decoding& decoding, int64_t images, const CaptionTokens& tokens,
                                           const GenerationConfig& config, int max_len) {
-  std::vector<Beam> beams(images, Beam(config.beam, config.length_penalty, tokens.bos));
+  std::vector<Beam> beams(images, Beam(config.beam, config.length_penalty, config.open_clip ? 1 : 0, tokens.bos));
   for (int step = 0; step < max_len; ++step) {
     std::vector<std::vector<int64_t>> rows;
     std::vector<int64_t> image, first_row;
@@ -206,12 +235,11 @@ std::vector<GeneratedCaption> beam_search(const Decoding& decoding, int64_t imag
       for (const auto& h : beams[i].live()) rows.push_back(h.prefix), image.push_back(i);
     }
     if (rows.empty()) break;
-    auto log_probs = decoding.next(rows, image);
-    constrain(log_probs, rows, step, config, tokens.eos);
+    const auto scores = step_scores(decoding.next(rows, image), rows, step, config, tokens.eos);
     for (int64_t i = 0; i < images; ++i) {
       if (beams[i].done()) continue;
       const auto count = static_cast<int64_t>(beams[i].live().size());
-      beams[i].advance(log_probs.narrow(0, first_row[i], count), tokens.eos, step);
+      beams[i].advance(scores.narrow(0, first_row[i], count), tokens.eos, step);
     }
   }
   std::vector<GeneratedCaption> captions;

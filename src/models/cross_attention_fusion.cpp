@@ -18,10 +18,10 @@ torch::Tensor end_of_text_index(const Encoded& text) {
 
 }  // namespace
 
-CrossAttentionImpl::CrossAttentionImpl(int width, int heads) : heads_(heads) {
+CrossAttentionImpl::CrossAttentionImpl(int width, int heads, int context_width) : heads_(heads) {
   TORCH_CHECK(width % heads == 0, "attention width ", width, " not divisible by heads ", heads);
   q_proj_ = register_module("q_proj", torch::nn::Linear(width, width));
-  kv_proj_ = register_module("kv_proj", torch::nn::Linear(width, 2 * width));
+  kv_proj_ = register_module("kv_proj", torch::nn::Linear(context_width > 0 ? context_width : width, 2 * width));
   out_proj_ = register_module("out_proj", torch::nn::Linear(width, width));
   reset_parameters(std::pow(width, -0.5), std::pow(width, -0.5));
 }

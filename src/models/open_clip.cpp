@@ -9,6 +9,8 @@
 
 #include "mmtrain/errors.h"
 #include "mmtrain/io/torch_state_dict.h"
+#include "key_rules.h"
+#include "open_clip_coca.h"
 
 namespace mmtrain {
 
@@ -17,12 +19,6 @@ namespace {
 using nlohmann::json;
 
 // open_clip key -> our name; exact names first, then prefixes.
-struct KeyRule {
-  const char* theirs;
-  const char* ours;
-  bool prefix;
-};
-
 constexpr KeyRule kKeyRules[] = {
     {"visual.proj", "fusion.image_projection", false},
     {"text_projection", "fusion.text_projection", false},
@@ -34,15 +30,7 @@ constexpr KeyRule kKeyRules[] = {
     {"ln_final.", "text.ln_final.", true},
 };
 
-std::string map_key(const std::string& key, bool to_ours) {
-  for (const auto& rule : kKeyRules) {
-    const std::string from = to_ours ? rule.theirs : rule.ours;
-    const std::string to = to_ours ? rule.ours : rule.theirs;
-    if (!rule.prefix && key == from) return to;
-    if (rule.prefix && key.rfind(from, 0) == 0) return to + key.substr(from.size());
-  }
-  return "";
-}
+std::string map_key(const std::string& key, bool to_ours) { return renamed_key(key, kKeyRules, to_ours); }
 
 json read_json(const std::string& path) {
   std::ifstream in(path);
@@ -67,8 +55,17 @@ T value_or(const json& section, const char* key, T fallback) {
   return section.contains(key) ? section.at(key).get<T>() : fallback;
 }
 
-VisionConfig vision_from(const json& v, const std::string& where) {
-  refuse_unknown_keys(v, {"image_size", "patch_size", "width", "layers", "head_width", "mlp_ratio", "pool_type"},
+// The keys a tower section may hold: CLIP's, and for CoCa also `extra`.
+template <size_t N>
+std::set<std::string> known_keys(std::set<std::string> keys, bool coca, const char* const (&extra)[N]) {
+  if (coca) keys.insert(std::begin(extra), std::end(extra));
+  return keys;
+}
+
+VisionConfig vision_from(const json& v, const std::string& where, bool coca) {
+  refuse_unknown_keys(v,
+                      known_keys({"image_size", "patch_size", "width", "layers", "head_width", "mlp_ratio", "pool_type"},
+                                 coca, kCocaVisionKeys),
                       where);
   if (v.contains("layers") && !v.at("layers").is_number_integer()) {
     throw ConfigError(where + ".layers: a list means a ResNet tower, which does not map to vit");
@@ -92,8 +89,10 @@ VisionConfig vision_from(const json& v, const std::string& where) {
   return c;
 }
 
-TextConfig text_from(const json& t, const std::string& where) {
-  refuse_unknown_keys(t, {"context_length", "vocab_size", "width", "heads", "layers", "mlp_ratio", "pool_type"},
+TextConfig text_from(const json& t, const std::string& where, bool coca) {
+  refuse_unknown_keys(t,
+                      known_keys({"context_length", "vocab_size", "width", "heads", "layers", "mlp_ratio", "pool_type"},
+                                 coca, kCocaTextKeys),
                       where);
   if (value_or<std::string>(t, "pool_type", "argmax") != "argmax") {
     throw ConfigError(where + ".pool_type: only 'argmax' (the end-of-text token) maps");
@@ -166,12 +165,14 @@ OpenClipConfig read_open_clip_config(const std::string& path) {
   const json& model = wrapped ? file.at("model_cfg") : file;
   const std::string where = path + ": " + (wrapped ? "model_cfg" : "");
   try {
-    refuse_unknown_keys(model, {"embed_dim", "vision_cfg", "text_cfg", "quick_gelu", "custom_text"},
+    refuse_unknown_keys(model, {"embed_dim", "vision_cfg", "text_cfg", "quick_gelu", "custom_text", "multimodal_cfg"},
                         wrapped ? where : path + ": ");
+    const bool coca = is_coca_config(model);
     OpenClipConfig config;
     config.model.embed_dim = model.at("embed_dim").get<int>();
-    config.model.vision = vision_from(model.value("vision_cfg", json::object()), where + ".vision_cfg");
-    config.model.text = text_from(model.value("text_cfg", json::object()), where + ".text_cfg");
+    config.model.vision = vision_from(model.value("vision_cfg", json::object()), where + ".vision_cfg", coca);
+    config.model.text = text_from(model.value("text_cfg", json::object()), where + ".text_cfg", coca);
+    if (coca) read_coca_config(model, where, config.model);
     config.vocab_size = value_or<int64_t>(model.value("text_cfg", json::object()), "vocab_size", 49408);
     const std::string act = value_or(model, "quick_gelu", false) ? "quick_gelu" : "gelu";
     config.model.vision.act = config.model.text.act = act;
@@ -194,6 +195,7 @@ std::string open_clip_config_json(const Config& config, int64_t vocab_size) {
   if (m.vision.type != "vit" || m.vision.pool != "cls") refuse("the vision tower is not a class-token ViT");
   if (m.text.type != "transformer") refuse("the text tower is not CLIP's transformer");
   if (m.fusion.type != "late") refuse("fusion '" + m.fusion.type + "' is not CLIP's dual encoder");
+  if (!m.head.type.empty()) refuse("mmtrain exports CLIP models; its '" + m.head.type + "' head has no export (CoCa weights import only)");
   if (m.vision.act != m.text.act) refuse("the towers use different activations");
   if (config.tokenizer.type != "clip_bpe") refuse("its tokenizer is '" + config.tokenizer.type + "', not CLIP's BPE");
   json model = {
@@ -217,6 +219,7 @@ TensorMap read_weight_file(const std::string& path) {
 }
 
 TensorMap from_open_clip_state_dict(const TensorMap& state) {
+  if (is_coca_state_dict(state)) return from_coca_state_dict(state);
   TensorMap ours;
   for (const auto& [key, value] : state) {
     const std::string name = from_open_clip_key(key);

@@ -28,7 +28,10 @@ std::shared_ptr<VisionTowerImpl> make_vit(const VisionConfig& c) {
                                        .heads(c.heads)
                                        .mlp_ratio(c.mlp_ratio)
                                        .act(parse_activation(c.act))
-                                       .pool(parse_pooling(c.pool)));
+                                       .pool(parse_pooling(c.pool))
+                                       .attn_pool_queries(c.attn_pool_queries)
+                                       .attn_pool_heads(c.attn_pool_heads)
+                                       .attn_pool_width(c.attn_pool_width));
 }
 
 std::shared_ptr<TextTowerImpl> make_text_transformer(const TextConfig& c, const TextVocab& vocab) {
@@ -39,7 +42,9 @@ std::shared_ptr<TextTowerImpl> make_text_transformer(const TextConfig& c, const 
           .layers(c.layers)
           .heads(c.heads)
           .mlp_ratio(c.mlp_ratio)
-          .act(parse_activation(c.act)));
+          .act(parse_activation(c.act))
+          .embed_cls(c.embed_cls)
+          .pad_id(vocab.pad_id));
 }
 
 }  // namespace

@@ -13,8 +13,9 @@ TextTransformerImpl::TextTransformerImpl(const TextTransformerOptions& options) 
               options.eos_id(), " is not an id of the ", options.vocab_size(), "-token vocabulary");
   token_embedding_ = register_module(
       "token_embedding", torch::nn::Embedding(options.vocab_size(), options.width()));
-  positional_embedding_ = register_parameter(
-      "positional_embedding", torch::empty({options.context_length(), options.width()}));
+  const int positions = options.context_length() + (options.embed_cls() ? 1 : 0);
+  positional_embedding_ = register_parameter("positional_embedding", torch::empty({positions, options.width()}));
+  if (options.embed_cls()) cls_emb_ = register_parameter("cls_emb", torch::empty({options.width()}));
   transformer_ = register_module(
       "transformer",
       Transformer(transformer_options_of(options).act(options.act())));
@@ -22,6 +23,7 @@ TextTransformerImpl::TextTransformerImpl(const TextTransformerOptions& options) 
   torch::NoGradGuard no_grad;
   token_embedding_->weight.normal_(0.0, 0.02);
   positional_embedding_.normal_(0.0, 0.01);
+  if (cls_emb_.defined()) cls_emb_.normal_(0.0, 0.01);
 }
 
 torch::Tensor TextTransformerImpl::stream_in(const torch::Tensor& tokens) {
@@ -37,17 +39,36 @@ torch::Tensor TextTransformerImpl::eot_positions(const torch::Tensor& tokens) co
   return tokens.eq(options_.eos_id()).to(torch::kInt).argmax(1);  // [B]
 }
 
+torch::Tensor TextTransformerImpl::pad_mask(const torch::Tensor& tokens) const {
+  return torch::arange(tokens.size(1), tokens.options()).unsqueeze(0) > eot_positions(tokens).unsqueeze(1);
+}
+
 Encoded TextTransformerImpl::forward(const torch::Tensor& tokens) {
+  if (options_.embed_cls()) return forward_with_cls(tokens);
   const int64_t length = tokens.size(1);
   auto x = stream_in(tokens);
   x = layer_norm_fp32(ln_final_, transformer_(x, causal_mask(length, x)));
-  auto eot = eot_positions(tokens);
-  auto pad_mask = torch::arange(length, tokens.options()).unsqueeze(0) > eot.unsqueeze(1);  // [B,L]
-  auto pooled = x.index({torch::arange(tokens.size(0), tokens.options()), eot});   // [B,D]
-  return Encoded{x, pooled, pad_mask};
+  auto pooled = x.index({torch::arange(tokens.size(0), tokens.options()), eot_positions(tokens)});  // [B,D]
+  return Encoded{x, pooled, pad_mask(tokens)};
+}
+
+Encoded TextTransformerImpl::forward_with_cls(const torch::Tensor& tokens) {
+  const int64_t batch = tokens.size(0), length = tokens.size(1);
+  TORCH_CHECK(length <= options_.context_length(), "text of ", length, " tokens exceeds context length ",
+              options_.context_length());
+  auto x = token_embedding_(tokens);                                                  // [B,L,D]
+  x = torch::cat({x, cls_emb_.to(x.dtype()).expand({batch, 1, options_.width()})}, 1);  // [B,L+1,D]
+  x = x + positional_embedding_.slice(0, 0, length + 1);
+  // Key j is kept from every query when j is 0 or token j-1 is not padding.
+  auto kept = torch::cat({torch::ones({batch, 1}, tokens.options().dtype(torch::kBool)), tokens.ne(options_.pad_id())}, 1);
+  auto key_bias = torch::zeros({batch, 1, 1, length + 1}, x.options())
+                      .masked_fill(kept.logical_not().view({batch, 1, 1, length + 1}), -INFINITY);
+  x = transformer_(x, causal_mask(length + 1, x).unsqueeze(0).unsqueeze(0) + key_bias);  // [B,1,L+1,L+1] mask
+  return Encoded{x.slice(1, 0, length), layer_norm_fp32(ln_final_, x.select(1, length)), pad_mask(tokens)};
 }
 
 torch::Tensor TextTransformerImpl::forward_pooled(const torch::Tensor& tokens) {
+  if (options_.embed_cls()) return forward_with_cls(tokens).pooled;
   auto x = stream_in(tokens);
   const auto eot = eot_positions(tokens).to(torch::kLong);
   return layer_norm_fp32(ln_final_, transformer_->forward_rows(x, eot, causal_mask(tokens.size(1), x)));  // [B,D]

@@ -22,7 +22,11 @@ VitImpl::VitImpl(const VitOptions& options) : options_(options) {
   transformer_ = register_module(
       "transformer",
       Transformer(transformer_options_of(options).act(options.act())));
-  ln_post_ = register_module("ln_post", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.width()})));
+  if (options.attn_pool_queries() > 0) {
+    attn_pool_ = register_module("attn_pool", AttentionalPooler(pool_width(), options.width(),
+                                                                options.attn_pool_queries(), options.attn_pool_heads()));
+  }
+  ln_post_ = register_module("ln_post", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width()})));
 }
 
 // The stride-p, p x p convolution as one matmul over flattened patches: the same sums, but
@@ -48,13 +52,17 @@ torch::Tensor VitImpl::stream_in(const torch::Tensor& images) {
 }
 
 Encoded VitImpl::forward(const torch::Tensor& images) {
+  if (attn_pool_) {
+    auto pooled = layer_norm_fp32(ln_post_, attn_pool_(transformer_(stream_in(images))));  // [B,Q,P]
+    return Encoded{pooled.slice(1, 1), pooled.select(1, 0), {}};
+  }
   auto x = layer_norm_fp32(ln_post_, transformer_(stream_in(images)));
   auto pooled = options_.pool() == Pooling::Cls ? x.select(1, 0) : x.slice(1, 1).mean(1);  // [B,D]
   return Encoded{x, pooled, {}};
 }
 
 torch::Tensor VitImpl::forward_pooled(const torch::Tensor& images) {
-  if (options_.pool() != Pooling::Cls) return forward(images).pooled;
+  if (options_.pool() != Pooling::Cls || attn_pool_) return forward(images).pooled;
   const auto cls_rows = torch::zeros({images.size(0)}, torch::TensorOptions(torch::kLong).device(images.device()));
   return layer_norm_fp32(ln_post_, transformer_->forward_rows(stream_in(images), cls_rows));  // [B,D]
 }

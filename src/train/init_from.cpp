@@ -39,6 +39,7 @@ std::shared_ptr<const Tokenizer> adopt_init_architecture(Config& config) {
     config.model.embed_dim = source.model.embed_dim;
     config.model.vision = source.model.vision;
     config.model.text = source.model.text;
+    if (!source.model.head.type.empty()) config.model.head = source.model.head;  // CoCa's decoder
     config.data.mean = source.mean;
     config.data.std = source.std;
   } else {

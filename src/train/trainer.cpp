@@ -249,7 +249,7 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
   }
 
   torch::manual_seed(static_cast<uint64_t>(config_.run.seed));
-  model_ = build_model(config_.model, TextVocab{tokenizer_->vocab_size(), tokenizer_->eos_id()});
+  model_ = build_model(config_.model, TextVocab{tokenizer_->vocab_size(), tokenizer_->eos_id(), tokenizer_->pad_id()});
   attach_loss_parameters(*model_, config_.loss);
   // After build_model: model.init_from may have replaced the configured fusion.
   check_loss_fits_model(config_.loss, *model_);

@@ -119,5 +119,22 @@ TEST(CaptionLoss, CachedMicroBatchesGiveTheWholeBatchsGradient) {
   }
 }
 
+TEST(CaptionLoss, UnderBf16AutocastTheLossIsTheFp32LossToBf16Precision) {
+  auto model = test::caption_model(kVocab);
+  model->train();
+  torch::manual_seed(3);
+  const auto images = torch::randn({4, 3, 16, 16});
+  const auto tokens = torch::tensor(
+      {{10, 1, 2, 11, 0, 0, 0, 0}, {10, 3, 4, 5, 6, 11, 0, 0}, {10, 5, 11, 0, 0, 0, 0, 0}, {10, 7, 8, 9, 11, 0, 0, 0}},
+      torch::kLong);
+  LossConfig loss;
+  loss.terms = {{"caption", 1.0}};
+  const double fp32 = forward_backward(*model, loss, images, tokens, "fp32").total.item<double>();
+  gradients(*model);
+  const auto bf16 = forward_backward(*model, loss, images, tokens, "bf16");
+  EXPECT_NEAR(bf16.total.item<double>(), fp32, 0.02 * fp32);
+  for (const auto& grad : gradients(*model)) EXPECT_TRUE(torch::isfinite(grad).all().item<bool>());
+}
+
 }  // namespace
 }  // namespace mmtrain

@@ -27,6 +27,6 @@ inline MultimodalModel caption_model(int64_t vocab, uint64_t seed = 5) {
   return model;
 }
 
-inline CaptionTokens caption_tokens(int64_t vocab) { return CaptionTokens{vocab - 2, vocab - 1, 8}; }
+inline CaptionTokens caption_tokens(int64_t vocab) { return CaptionTokens{vocab - 2, vocab - 1, 8, 0}; }
 
 }  // namespace mmtrain::test

@@ -65,6 +65,11 @@ struct VisionConfig {
   std::string act = "gelu";  // gelu | quick_gelu
   std::string pool = "cls";  // cls | mean
   std::vector<int> stage_layers = {2, 2, 2, 2};  // resnet: Bottleneck blocks in each of 4 stages
+  // vit: CoCa's attentional pooler (0 = none): this many learned queries attend over the tokens;
+  // the first is pooled, the others are the tokens a caption decoder reads.
+  int attn_pool_queries = 0;
+  int attn_pool_heads = 8;
+  int attn_pool_width = 0;  // the pooler's output width (0 = width); CoCa's is embed_dim
 };
 
 struct TextConfig {
@@ -75,6 +80,9 @@ struct TextConfig {
   int heads = 8;
   double mlp_ratio = 4.0;
   std::string act = "gelu";
+  // CoCa's text tower: a learned class token appended after the text is the pooled output, and
+  // the other positions (without the final norm) are the tokens; else pooled at end-of-text.
+  bool embed_cls = false;
 };
 
 struct FusionConfig {
@@ -180,6 +188,11 @@ struct GenerationConfig {
   int top_k = 0;               // > 0: sample from the k most likely tokens
   double top_p = 1.0;          // < 1: sample from the smallest set of tokens with this much mass
   double temperature = 1.0;    // sampling only
+  double repetition_penalty = 1.0;  // a logit of a token already in the caption: / p if > 0, * p if < 0
+  // Reproduce open_clip's CoCa generate(): beam scores sum raw logits (not log-probabilities),
+  // lengths count start-of-text, and greedy or sampled captions also end at the padding id and
+  // spend their last slot (max_len) on end-of-text.
+  bool open_clip = false;
 };
 
 // Captions generated for held-out images, scored against their references (COCO's BLEU-1..4,

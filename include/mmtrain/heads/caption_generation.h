@@ -15,7 +15,9 @@ namespace mmtrain {
 struct GeneratedCaption {
   std::vector<int64_t> ids;  // without start-of-text and end-of-text
   // Beam search: sum of the tokens' log-probabilities / length^length_penalty, length counting
-  // end-of-text when the caption reached it; greedy and sampling: the plain sum.
+  // end-of-text when the caption reached it; greedy and sampling: the plain sum. In open_clip's
+  // mode (GenerationConfig::open_clip) raw logits take the place of log-probabilities, and a
+  // beam's length also counts start-of-text.
   double score = 0.0;
 };
 
@@ -23,6 +25,7 @@ struct CaptionTokens {
   int64_t bos = 0;
   int64_t eos = 0;
   int context_length = 0;  // the text tower's: caps a caption at context_length - 1 tokens
+  int64_t pad = 0;         // ends a greedy or sampled caption in open_clip's mode
 };
 
 // images [B,3,H,W] normalised, on the model's device -> B captions. `seed` drives sampling only.

@@ -11,11 +11,12 @@
 namespace mmtrain {
 
 // Attention whose queries and keys/values come from different sequences, so its input projection
-// is split: q_proj on the queries, kv_proj (rows k;v) on the context.
+// is split: q_proj on the queries, kv_proj (rows k;v) on the context, which may be wider or
+// narrower than the queries (context_width; 0 = width).
 class CrossAttentionImpl : public torch::nn::Module {
  public:
-  CrossAttentionImpl(int width, int heads);
-  // x [B,Tq,D] queries, context [B,Tk,D], additive mask broadcasting to [B,H,Tq,Tk] or undefined
+  CrossAttentionImpl(int width, int heads, int context_width = 0);
+  // x [B,Tq,D] queries, context [B,Tk,Dc], additive mask broadcasting to [B,H,Tq,Tk] or undefined
   // -> [B,Tq,D]
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context,
                         const torch::Tensor& attn_mask = {});
@@ -24,7 +25,7 @@ class CrossAttentionImpl : public torch::nn::Module {
  private:
   int heads_;
   torch::nn::Linear q_proj_{nullptr};    // D -> D
-  torch::nn::Linear kv_proj_{nullptr};   // D -> 2D
+  torch::nn::Linear kv_proj_{nullptr};   // Dc -> 2D
   torch::nn::Linear out_proj_{nullptr};  // D -> D
 };
 TORCH_MODULE(CrossAttention);

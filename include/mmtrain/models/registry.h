@@ -21,6 +21,7 @@ namespace mmtrain {
 struct TextVocab {
   int64_t vocab_size = 0;
   int64_t eos_id = 0;
+  int64_t pad_id = 0;
 };
 
 using VisionTowerFactory = std::function<std::shared_ptr<VisionTowerImpl>(const VisionConfig&)>;

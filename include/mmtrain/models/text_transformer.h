@@ -1,5 +1,8 @@
 // The causal text transformer in CLIP's layout: token + positional embedding, causal mask,
-// ln_final, pooled at the end-of-text token.
+// ln_final, pooled at the end-of-text token. With embed_cls, CoCa's layout (open_clip's
+// TextTransformer with embed_cls): a learned class token appended after the text is pooled (after
+// ln_final), the text positions are the tokens (without ln_final), and every query is also kept
+// from keys j whose preceding token is padding (open_clip's class-token mask, shifted by one).
 #pragma once
 
 #include <torch/arg.h>
@@ -23,6 +26,8 @@ struct TextTransformerOptions {
   TORCH_ARG(int, heads) = 8;
   TORCH_ARG(double, mlp_ratio) = 4.0;
   TORCH_ARG(Activation, act) = Activation::Gelu;
+  TORCH_ARG(bool, embed_cls) = false;
+  TORCH_ARG(int64_t, pad_id) = 0;  // embed_cls: the padding the class-token mask looks for
 };
 
 class TextTransformerImpl : public TextTowerImpl {
@@ -35,10 +40,13 @@ class TextTransformerImpl : public TextTowerImpl {
  private:
   torch::Tensor stream_in(const torch::Tensor& tokens);  // [B,L] -> [B,L,D] embedded
   torch::Tensor eot_positions(const torch::Tensor& tokens) const;  // [B,L] -> [B]
+  torch::Tensor pad_mask(const torch::Tensor& tokens) const;       // [B,L] -> [B,L] true after end-of-text
+  Encoded forward_with_cls(const torch::Tensor& tokens);
 
   TextTransformerOptions options_;
   torch::nn::Embedding token_embedding_{nullptr};
-  torch::Tensor positional_embedding_;  // [L,D]
+  torch::Tensor positional_embedding_;  // [L,D], [L+1,D] with embed_cls
+  torch::Tensor cls_emb_;               // [D] with embed_cls
   Transformer transformer_{nullptr};
   torch::nn::LayerNorm ln_final_{nullptr};
 };

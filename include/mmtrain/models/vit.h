@@ -1,10 +1,13 @@
 // The ViT vision tower in CLIP's layout: patch conv without bias, class token, learned positional
-// embedding, ln_pre, pre-LN transformer, ln_post, pooled by class token or mean of patches.
+// embedding, ln_pre, pre-LN transformer, ln_post, pooled by class token or mean of patches; or, in
+// CoCa's layout, an attentional pooler after the transformer whose first query is pooled and whose
+// others are the tokens, ln_post on its output.
 #pragma once
 
 #include <torch/arg.h>
 #include <torch/nn/modules/conv.h>
 
+#include "mmtrain/models/attentional_pooler.h"
 #include "mmtrain/models/tower.h"
 #include "mmtrain/models/transformer.h"
 
@@ -23,18 +26,23 @@ struct VitOptions {
   TORCH_ARG(double, mlp_ratio) = 4.0;
   TORCH_ARG(Activation, act) = Activation::Gelu;
   TORCH_ARG(Pooling, pool) = Pooling::Cls;
+  TORCH_ARG(int, attn_pool_queries) = 0;  // > 0: CoCa's attentional pooler with this many queries
+  TORCH_ARG(int, attn_pool_heads) = 8;
+  TORCH_ARG(int, attn_pool_width) = 0;    // its output width; 0 = width
 };
 
 class VitImpl : public VisionTowerImpl {
  public:
   explicit VitImpl(const VitOptions& options);
-  Encoded forward(const torch::Tensor& images) override;  // [B,3,H,W] -> tokens [B,1+N,D]
-  torch::Tensor forward_pooled(const torch::Tensor& images) override;  // -> [B,D]
-  int width() const override { return options_.width(); }
+  // [B,3,H,W] -> tokens [B,1+N,D]; with the attentional pooler tokens [B,Q-1,P], pooled [B,P]
+  Encoded forward(const torch::Tensor& images) override;
+  torch::Tensor forward_pooled(const torch::Tensor& images) override;  // -> [B,D] (or [B,P])
+  int width() const override { return attn_pool_ ? pool_width() : options_.width(); }
 
  private:
   torch::Tensor patch_embed(const torch::Tensor& images) const;  // [B,3,H,W] -> [B,N,D]
   torch::Tensor stream_in(const torch::Tensor& images);  // -> [B,1+N,D] after ln_pre
+  int pool_width() const { return options_.attn_pool_width() > 0 ? options_.attn_pool_width() : options_.width(); }
 
   VitOptions options_;
   torch::nn::Conv2d conv1_{nullptr};  // weight only, [D,3,p,p] as in open_clip's state_dict
@@ -42,7 +50,8 @@ class VitImpl : public VisionTowerImpl {
   torch::Tensor positional_embedding_;  // [1+N,D]
   torch::nn::LayerNorm ln_pre_{nullptr};
   Transformer transformer_{nullptr};
-  torch::nn::LayerNorm ln_post_{nullptr};
+  AttentionalPooler attn_pool_{nullptr};  // CoCa's layout only
+  torch::nn::LayerNorm ln_post_{nullptr};  // [D], or [P] after the attentional pooler
 };
 TORCH_MODULE(Vit);
 
