@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "args.h"
@@ -41,11 +42,20 @@ GenerationConfig generation_options(const Args& args, GenerationConfig config) {
   number("top-p", config.top_p);
   number("length-penalty", config.length_penalty);
   number("temperature", config.temperature);
+  number("contrast", config.contrast);
+  number("plausibility", config.plausibility);
   if (config.beam < 1 || config.max_len < 1) throw ConfigError("--beam and --max-len must be at least 1");
   if (!(config.top_p > 0 && config.top_p <= 1) || !(config.temperature > 0)) {
     throw ConfigError("--top-p must be in (0, 1] and --temperature positive");
   }
   return config;
+}
+
+// The JSON lines own standard output; the log moves to standard error.
+void log_to_stderr() {
+  auto logger = spdlog::stderr_color_mt("caption");
+  logger->set_pattern("[%H:%M:%S] [%^%l%$] %v");
+  spdlog::set_default_logger(logger);
 }
 
 std::vector<std::string> image_paths(const Args& args) {
@@ -144,10 +154,13 @@ int run_caption(int argc, char** argv) {
              {"top-k", "", "K", "sample among the K most likely tokens"},
              {"top-p", "", "P", "sample among the most likely tokens holding P of the mass"},
              {"temperature", "", "T", "sampling temperature"},
+             {"contrast", "", "A", "contrastive decoding: subtract A x the blank image's log-probabilities"},
+             {"plausibility", "", "B", "contrastive decoding: among tokens at least B x as likely as the best"},
              {"seed", "", "S", "sampling seed (default 0)"},
              {"device", "", "DEVICE", "auto, cpu, cuda or cuda:N (default: the checkpoint's run.device)"},
              {"out", "", "FILE.jsonl", "output file (default: standard output)"}});
   if (!args.parse(argc, argv)) return 0;
+  if (!args.has("out")) log_to_stderr();
   const auto paths = image_paths(args);
   CheckpointModel loaded = load_checkpoint_model(args.require("checkpoint"), torch::kCPU);
   caption_decoder_of(*loaded.model, "mmtrain caption");

@@ -346,6 +346,7 @@ void visit_fields(V& v, TrainConfig& c) {
   v("checkpoint_every", c.checkpoint_every, at_least(0));
   v("keep_last", c.keep_last, at_least(1));
   v("modality_dropout", c.modality_dropout, between(0, 1));
+  v("image_dropout", c.image_dropout, between(0, 1));
   v("max_nonfinite_in_a_row", c.max_nonfinite_in_a_row, at_least(1));
   v("tensorboard", c.tensorboard);
 }
@@ -372,6 +373,8 @@ void visit_fields(V& v, GenerationConfig& c) {
   v("top_p", c.top_p, between(0.01, 1));
   v("temperature", c.temperature, positive);
   v("repetition_penalty", c.repetition_penalty, positive);
+  v("contrast", c.contrast, at_least(0));
+  v("plausibility", c.plausibility, between(1e-6, 1));
   v("open_clip", c.open_clip);
 }
 

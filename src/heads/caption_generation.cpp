@@ -32,6 +32,9 @@ struct Decoding {
   MultimodalModelImpl& model;
   CaptionDecoderImpl& decoder;
   torch::Tensor context;  // [B,T,W] one row per image
+  torch::Tensor blank;    // [1,T,W] a blank image's context (GenerationConfig::contrast), or undefined
+  double contrast = 0.0;
+  double plausibility = 0.0;
 
   // prefixes: R rows of equal length, image[r] the image of row r -> [R,V] float on the CPU
   torch::Tensor next(const std::vector<std::vector<int64_t>>& prefixes, const std::vector<int64_t>& image) const {
@@ -42,8 +45,20 @@ struct Decoding {
     const auto device = context.device();
     auto text = model.text().forward(ids.to(device)).tokens;  // [R,l,W]
     auto rows_context = context.index_select(0, torch::tensor(image, torch::kLong).to(device));
-    auto logits = decoder.decode(text, rows_context).select(1, length - 1);  // [R,V]
-    return logits.to(torch::kCPU, torch::kFloat).contiguous();
+    auto logits = decoder.decode(text, rows_context).select(1, length - 1).to(torch::kFloat);  // [R,V]
+    if (contrast > 0) logits = without_language_prior(logits, decoder.decode(text, blank.expand({rows, -1, -1})));
+    return logits.to(torch::kCPU).contiguous();
+  }
+
+  // Contrastive decoding against the language prior: log p(.|image) - contrast * log p(.|blank
+  // image), over the tokens at least `plausibility` times as likely as the image's best one (the
+  // others -inf), so that a token the image supports is not drowned by what the caption so far
+  // makes likely (a colour-shape pair never seen in training). logits [R,V], blank [R,l,V].
+  torch::Tensor without_language_prior(const torch::Tensor& logits, const torch::Tensor& blank_logits) const {
+    auto with_image = torch::log_softmax(logits, -1);
+    auto prior = torch::log_softmax(blank_logits.select(1, blank_logits.size(1) - 1).to(torch::kFloat), -1);
+    auto implausible = with_image < (with_image.amax(-1, true) + std::log(plausibility));
+    return (with_image - contrast * prior).masked_fill(implausible, -INFINITY);
   }
 };
 
@@ -260,7 +275,13 @@ std::vector<GeneratedCaption> generate_captions(MultimodalModelImpl& model, cons
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
-  const Decoding decoding{model, decoder, decoder.image_context(model.encode_vision(images, true).tokens)};
+  Decoding decoding{model, decoder, decoder.image_context(model.encode_vision(images, true).tokens)};
+  if (config.contrast > 0) {
+    // The blank image is the mean image: zero after normalisation.
+    decoding.blank = decoder.image_context(model.encode_vision(torch::zeros_like(images.slice(0, 0, 1)), true).tokens);
+    decoding.contrast = config.contrast;
+    decoding.plausibility = config.plausibility;
+  }
   const int max_len = std::min(config.max_len, tokens.context_length - 1);
   const int64_t count = images.size(0);
   auto captions = config.beam > 1 && !sampling(config) ? beam_search(decoding, count, tokens, config, max_len)

@@ -114,6 +114,7 @@ class Trainer {
   }
   bool skip_step(const char* what, double value);
   void apply_modality_dropout(torch::Tensor& images, torch::Tensor& tokens);
+  void apply_image_dropout(torch::Tensor& images);
   void log_progress(int64_t total_steps);
   void save_checkpoint_now();
   Metrics evaluate_now();
@@ -309,6 +310,7 @@ bool Trainer::step(const Batch& batch) {
   auto images = to_device(batch.images, device_);
   auto tokens = to_device(batch.tokens, device_);
   apply_modality_dropout(images, tokens);
+  apply_image_dropout(images);
   EmbeddingGather gather;
   if (dp_->is_distributed()) gather = [this](const ModelOutput& output) { return dp_->gather(output); };
   const int micro_batches = config_.train.accum_steps;
@@ -343,6 +345,16 @@ bool Trainer::step(const Batch& batch) {
 
 // Fused models learn to cope with one uninformative input: a fraction of captions become the
 // empty caption and of images the mean image (zero after normalisation).
+// A fraction of images become the mean image (zero after normalisation), their captions kept: what
+// a caption decoder says of a blank image is then the captions' language prior, which contrastive
+// decoding (eval.captioning.generate.contrast) subtracts.
+void Trainer::apply_image_dropout(torch::Tensor& images) {
+  const double p = config_.train.image_dropout;
+  if (p <= 0) return;
+  const auto drop = (torch::rand({images.size(0)}) < p).to(images.device());
+  images = images * drop.logical_not().view({images.size(0), 1, 1, 1}).to(images.dtype());
+}
+
 void Trainer::apply_modality_dropout(torch::Tensor& images, torch::Tensor& tokens) {
   const double p = config_.train.modality_dropout;
   if (p <= 0) return;

@@ -170,5 +170,48 @@ TEST(CaptionGeneration, TheNgramBlockKeepsEveryTokenOnceWithN1) {
   }
 }
 
+// The first token of a contrastive greedy caption, worked out from two forward passes: the image's
+// log-probabilities minus the blank image's, among tokens at least `plausibility` times as likely as
+// the image's best.
+int64_t first_contrastive_token(MultimodalModelImpl& model, const torch::Tensor& image, const CaptionTokens& tokens,
+                                double contrast, double plausibility) {
+  torch::NoGradGuard no_grad;
+  auto& decoder = caption_decoder_of(model, "test");
+  const auto start = torch::full({1, 1}, tokens.bos, torch::kLong);
+  auto text = model.text().forward(start).tokens;
+  auto log_p = [&](const torch::Tensor& pixels) {
+    return torch::log_softmax(decoder.logits(model.encode_vision(pixels, true).tokens, text)[0][0], -1);
+  };
+  const auto with_image = log_p(image), blank = log_p(torch::zeros_like(image));
+  int64_t best = -1;
+  double best_score = -INFINITY;
+  for (int64_t token = 0; token < kVocab; ++token) {
+    if (token == tokens.eos) continue;  // min_len 1
+    if (with_image[token].item<double>() < with_image.max().item<double>() + std::log(plausibility)) continue;
+    const double score = with_image[token].item<double>() - contrast * blank[token].item<double>();
+    if (score > best_score) best = token, best_score = score;
+  }
+  return best;
+}
+
+TEST(CaptionGeneration, ContrastiveDecodingRanksTokensByTheImageOverTheBlankImage) {
+  const auto tokens = test::caption_tokens(kVocab);
+  int differs = 0;
+  for (uint64_t seed : {1, 2, 3, 4, 5, 6}) {
+    auto model = test::caption_model(kVocab, seed);
+    const auto image = torch::randn({1, 3, 16, 16});
+    GenerationConfig config;
+    config.max_len = 1;
+    config.contrast = 1.5;
+    config.plausibility = 0.2;
+    const auto caption = generate_captions(*model, image, tokens, config).front();
+    ASSERT_EQ(caption.ids.size(), 1u);
+    EXPECT_EQ(caption.ids[0], first_contrastive_token(*model, image, tokens, 1.5, 0.2)) << "seed " << seed;
+    config.contrast = 0.0;
+    differs += generate_captions(*model, image, tokens, config).front().ids != caption.ids ? 1 : 0;
+  }
+  EXPECT_GT(differs, 0) << "contrast never changed a choice: the test would not see it ignored";
+}
+
 }  // namespace
 }  // namespace mmtrain

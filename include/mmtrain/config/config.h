@@ -162,6 +162,9 @@ struct TrainConfig {
   int64_t checkpoint_every = 500;
   int keep_last = 3;
   double modality_dropout = 0.0;
+  // Fraction of training images replaced by the mean image, captions kept: a caption decoder then
+  // learns the captions' language prior, which contrastive decoding subtracts.
+  double image_dropout = 0.0;
   int max_nonfinite_in_a_row = 10;  // skipped steps (non-finite loss or gradient) before giving up
   bool tensorboard = false;         // also write scalars as TensorBoard event files (<run>/tensorboard/)
 };
@@ -189,6 +192,11 @@ struct GenerationConfig {
   double top_p = 1.0;          // < 1: sample from the smallest set of tokens with this much mass
   double temperature = 1.0;    // sampling only
   double repetition_penalty = 1.0;  // a logit of a token already in the caption: / p if > 0, * p if < 0
+  // > 0: contrastive decoding against the language prior: rank tokens by log p(token | image) -
+  // contrast * log p(token | blank image), among those at least `plausibility` times as likely as
+  // the image's best. Helps captions name combinations the training captions never paired.
+  double contrast = 0.0;
+  double plausibility = 0.1;
   // Reproduce open_clip's CoCa generate(): beam scores sum raw logits (not log-probabilities),
   // lengths count start-of-text, and greedy or sampled captions also end at the padding id and
   // spend their last slot (max_len) on end-of-text.
