@@ -322,6 +322,7 @@ void visit_fields(V& v, LossConfig& c) {
   v("terms", c.terms);  // a mapping whose keys are loss_term_names(); checked while reading it
   v("balance", c.balance, one_of({"fixed", "uncertainty"}));
   v("label_smoothing", c.label_smoothing, between(0, 0.99));
+  v("caption_input_dropout", c.caption_input_dropout, between(0, 0.9));
 }
 
 template <class V>

@@ -28,9 +28,25 @@ torch::Tensor caption_loss(const torch::Tensor& logits, const torch::Tensor& tok
 
 namespace {
 
+// Word dropout: while training, that fraction of the caption's words (between start- and
+// end-of-text) become start-of-text in what the decoder reads, through the text tower again; the
+// targets and the contrastive path keep the caption as it is.
+torch::Tensor decoder_text_tokens(const LossTermInputs& in) {
+  const double p = in.config.caption_input_dropout;
+  if (p <= 0 || !in.model.is_training()) return in.output.text.tokens;
+  const auto& ids = in.output.token_ids;  // [B,L]
+  const auto& padding = in.output.text.pad_mask;  // [B,L] after end-of-text
+  auto dropped = torch::rand(ids.sizes()).lt(p).to(ids.device()).logical_and(padding.logical_not());
+  dropped.select(1, 0).fill_(false);
+  const auto end_of_text = padding.logical_not().sum(1, /*keepdim=*/true) - 1;  // [B,1]
+  dropped.scatter_(1, end_of_text, false);  // the pooled token and padding stay as they are
+  const auto start = ids.select(1, 0).unsqueeze(1).expand_as(ids);
+  return in.model.text().forward(torch::where(dropped, start, ids)).tokens;
+}
+
 torch::Tensor caption_term(const LossTermInputs& in) {
   auto& decoder = caption_decoder_of(in.model, "loss.terms.caption");
-  const auto logits = decoder.forward(in.output);  // [B,L,V]
+  const auto logits = decoder.logits(in.output.image.tokens, decoder_text_tokens(in));  // [B,L,V]
   return caption_loss(logits, in.output.token_ids, in.output.text.pad_mask, in.config.label_smoothing);
 }
 

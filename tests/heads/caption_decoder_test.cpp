@@ -136,5 +136,24 @@ TEST(CaptionLoss, UnderBf16AutocastTheLossIsTheFp32LossToBf16Precision) {
   for (const auto& grad : gradients(*model)) EXPECT_TRUE(torch::isfinite(grad).all().item<bool>());
 }
 
+TEST(CaptionLoss, InputDropoutChangesTheTrainingLossButNotTheTargetsOrEvaluation) {
+  auto model = test::caption_model(kVocab);
+  torch::manual_seed(4);
+  const auto images = torch::randn({4, 3, 16, 16});
+  const auto tokens = torch::tensor(
+      {{10, 1, 2, 3, 4, 11, 0, 0}, {10, 3, 4, 5, 6, 11, 0, 0}, {10, 5, 6, 7, 11, 0, 0, 0}, {10, 7, 8, 9, 1, 2, 11, 0}},
+      torch::kLong);
+  LossConfig loss;
+  loss.terms = {{"caption", 1.0}};
+  torch::NoGradGuard no_grad;
+  const auto output = model->forward(images, tokens);
+  const double plain = compute_loss(loss, output, *model).total.item<double>();
+  loss.caption_input_dropout = 0.5;
+  model->eval();  // evaluation reads the caption as it is
+  EXPECT_DOUBLE_EQ(compute_loss(loss, output, *model).total.item<double>(), plain);
+  model->train();
+  EXPECT_GT(std::abs(compute_loss(loss, output, *model).total.item<double>() - plain), 1e-4);
+}
+
 }  // namespace
 }  // namespace mmtrain

@@ -140,6 +140,10 @@ struct LossConfig {
   std::vector<LossTerm> terms = {{"clip", 1.0}};
   std::string balance = "fixed";  // fixed | uncertainty
   double label_smoothing = 0.0;   // token cross-entropy terms (caption)
+  // caption: that fraction of the decoder's input tokens (not its targets) become start-of-text
+  // during training (word dropout), so the next word is read from the image more than from the
+  // words before it.
+  double caption_input_dropout = 0.0;
 };
 
 struct OptimConfig {
