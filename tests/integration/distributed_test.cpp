@@ -89,6 +89,23 @@ TEST_F(DistributedTraining, AStoppedTwoRankRunResumesToTheSameLosses) {
   for (const auto& [step, loss] : expected) EXPECT_NEAR(got.at(step), loss, 1e-6 * std::abs(loss)) << "step " << step;
 }
 
+// The caption term is a mean over each rank's rows and its gradients are averaged: two ranks train
+// the caption decoder as one process does, up to how tokens split between the ranks (the mean of
+// the ranks' token means against the mean over all tokens).
+TEST_F(DistributedTraining, ACaptionModelTrainsOnTwoRanksWithTheLossOfOneProcess) {
+  const std::string caption = " --set 'model.head={type: caption, layers: 1, heads: 2}'"
+                              " --set 'loss.terms={clip: 1.0, caption: 2.0}' --set data.train.caption_key=description";
+  const auto one = test::run_mmtrain("train -c " + config_ + caption + " --set run.name=caption_one");
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  const auto two = test::run_mmtrain(launch(2) + " -- train -c " + config_ + caption + " --set run.name=caption_two");
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  const auto expected = test::train_losses(runs_ + "/caption_one/metrics.jsonl");
+  const auto got = test::train_losses(runs_ + "/caption_two/metrics.jsonl");
+  ASSERT_EQ(got.size(), expected.size());
+  EXPECT_NEAR(got.at(1), expected.at(1), 0.01 * expected.at(1));
+  for (const auto& [step, loss] : expected) EXPECT_NEAR(got.at(step), loss, 0.03 * loss) << "step " << step;
+}
+
 TEST_F(DistributedTraining, WhenARankDiesTheOtherExitsWithAnErrorNamingIt) {
   // Two ranks started by hand (not by `launch`, which would stop the survivor itself).
   const int port = test::free_tcp_port();
