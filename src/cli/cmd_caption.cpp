@@ -61,9 +61,7 @@ void log_to_stderr() {
 std::vector<std::string> image_paths(const Args& args) {
   std::vector<std::string> paths = args.all("image");
   if (auto csv = args.get("images")) {
-    const std::string separator = args.get("separator").value_or("\t");
-    if (separator.size() != 1) throw ConfigError("--separator: expected one character");
-    for (const auto& sample : read_image_csv(*csv, args.get("image-key").value_or("filepath"), separator[0]).samples) {
+    for (const auto& sample : read_images_option(args, *csv).samples) {
       paths.push_back(sample.image_path);
     }
   }

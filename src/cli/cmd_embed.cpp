@@ -47,10 +47,7 @@ int run_embed(int argc, char** argv) {
 
   torch::Tensor embeddings;
   if (auto csv = args.get("images")) {
-    const std::string separator = args.get("separator").value_or("\t");
-    if (separator.size() != 1) throw ConfigError("--separator: expected one character");
-    auto images = std::make_shared<PairDataset>(
-        read_image_csv(*csv, args.get("image-key").value_or("filepath"), separator[0]));
+    auto images = std::make_shared<PairDataset>(read_images_option(args, *csv));
     embeddings = embed_images(context, images);
   } else {
     embeddings = embed_texts(context, read_text_lines(*args.get("texts")));

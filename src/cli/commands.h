@@ -5,6 +5,10 @@
 #include <map>
 #include <string>
 
+namespace mmtrain {
+struct PairDataset;
+}  // namespace mmtrain
+
 namespace mmtrain::cli {
 
 int run_train(int argc, char** argv);
@@ -18,6 +22,12 @@ int run_export(int argc, char** argv);
 int run_report(int argc, char** argv);
 int run_bench(int argc, char** argv);
 int run_launch(int argc, char** argv);
+
+class Args;
+
+// The images of --images CSV, with --image-key (default filepath) and --separator (default TAB):
+// what embed and caption read.
+PairDataset read_images_option(const Args& args, const std::string& csv);
 
 // Prints "metric value" rows, aligned.
 void print_metrics(const std::map<std::string, double>& metrics);

@@ -7,7 +7,9 @@
 #include <torch/cuda.h>
 #include <torch/utils.h>
 
+#include "args.h"
 #include "commands.h"
+#include "mmtrain/data/dataset.h"
 #include "mmtrain/errors.h"
 #include "mmtrain/ops/dispatch.h"
 #include "mmtrain/runtime/libtorch_compat.h"
@@ -20,6 +22,12 @@ void print_metrics(const std::map<std::string, double>& metrics) {
   for (const auto& entry : metrics) width = std::max(width, entry.first.size());
   std::printf("%-*s  %s\n", static_cast<int>(width), "metric", "value");
   for (const auto& [key, value] : metrics) std::printf("%-*s  %.4f\n", static_cast<int>(width), key.c_str(), value);
+}
+
+PairDataset read_images_option(const Args& args, const std::string& csv) {
+  const std::string separator = args.get("separator").value_or("\t");
+  if (separator.size() != 1) throw ConfigError("--separator: expected one character");
+  return read_image_csv(csv, args.get("image-key").value_or("filepath"), separator[0]);
 }
 
 int64_t parse_count(const std::string& option, const std::string& value) {

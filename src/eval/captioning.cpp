@@ -12,12 +12,6 @@ namespace mmtrain {
 
 namespace {
 
-std::string joined(const std::vector<std::string>& words) {
-  std::string text;
-  for (const auto& word : words) text += (text.empty() ? "" : " ") + word;
-  return text;
-}
-
 double attribute_share(const std::vector<CaptionSample>& captions, const std::string& path) {
   const auto groups = read_attribute_groups(path);
   size_t right = 0;
@@ -34,9 +28,9 @@ Metrics score_caption_samples(const std::vector<CaptionSample>& captions, const 
   std::vector<std::string> hypotheses;
   std::vector<std::vector<std::string>> references;
   for (const auto& sample : captions) {
-    hypotheses.push_back(joined(caption_words(sample.caption)));
+    hypotheses.push_back(tokenized_caption(sample.caption));
     references.emplace_back();
-    for (const auto& reference : sample.references) references.back().push_back(joined(caption_words(reference)));
+    for (const auto& reference : sample.references) references.back().push_back(tokenized_caption(reference));
   }
   const CaptionScores scores = score_captions(hypotheses, references);
   Metrics metrics;

@@ -17,9 +17,7 @@ std::string term_key(const std::string& name) { return "loss.terms." + name; }
 void require_fits(const std::string& name, const LossTermDescriptor& term, MultimodalModelImpl& model) {
   const std::string unmet = unmet_needs(term.needs, descriptor_of(model.fusion()));
   if (!unmet.empty()) throw ConfigError(term_key(name) + ": " + unmet);
-  if (term.head.empty()) return;
-  const auto attached = model.named_children();
-  if (attached.find("head") == nullptr) {
+  if (!term.head.empty() && model.head() == nullptr) {
     throw ConfigError(term_key(name) + ": this term trains the '" + term.head + "' head; set model.head.type: " +
                       term.head);
   }

@@ -54,11 +54,9 @@ Encoded TextTransformerImpl::forward(const torch::Tensor& tokens) {
 
 Encoded TextTransformerImpl::forward_with_cls(const torch::Tensor& tokens) {
   const int64_t batch = tokens.size(0), length = tokens.size(1);
-  TORCH_CHECK(length <= options_.context_length(), "text of ", length, " tokens exceeds context length ",
-              options_.context_length());
-  auto x = token_embedding_(tokens);                                                  // [B,L,D]
-  x = torch::cat({x, cls_emb_.to(x.dtype()).expand({batch, 1, options_.width()})}, 1);  // [B,L+1,D]
-  x = x + positional_embedding_.slice(0, 0, length + 1);
+  auto text = stream_in(tokens);                                          // [B,L,D]
+  auto cls = cls_emb_.to(text.dtype()) + positional_embedding_[length];  // [D] at position L
+  auto x = torch::cat({text, cls.expand({batch, 1, options_.width()})}, 1);  // [B,L+1,D]
   // Key j is kept from every query when j is 0 or token j-1 is not padding.
   auto kept = torch::cat({torch::ones({batch, 1}, tokens.options().dtype(torch::kBool)), tokens.ne(options_.pad_id())}, 1);
   auto key_bias = torch::zeros({batch, 1, 1, length + 1}, x.options())

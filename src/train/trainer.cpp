@@ -345,14 +345,23 @@ bool Trainer::step(const Batch& batch) {
 
 // Fused models learn to cope with one uninformative input: a fraction of captions become the
 // empty caption and of images the mean image (zero after normalisation).
+namespace {
+
+// Each image [B,3,H,W] becomes the mean image (zero after normalisation) with probability p, drawn
+// from the global generator (checkpointed, so resume stays exact).
+torch::Tensor blank_some_images(const torch::Tensor& images, double p) {
+  const int64_t batch = images.size(0);
+  const auto drop = (torch::rand({batch}) < p).to(images.device());
+  return images * drop.logical_not().view({batch, 1, 1, 1}).to(images.dtype());
+}
+
+}  // namespace
+
 // A fraction of images become the mean image (zero after normalisation), their captions kept: what
 // a caption decoder says of a blank image is then the captions' language prior, which contrastive
 // decoding (eval.captioning.generate.contrast) subtracts.
 void Trainer::apply_image_dropout(torch::Tensor& images) {
-  const double p = config_.train.image_dropout;
-  if (p <= 0) return;
-  const auto drop = (torch::rand({images.size(0)}) < p).to(images.device());
-  images = images * drop.logical_not().view({images.size(0), 1, 1, 1}).to(images.dtype());
+  if (config_.train.image_dropout > 0) images = blank_some_images(images, config_.train.image_dropout);
 }
 
 void Trainer::apply_modality_dropout(torch::Tensor& images, torch::Tensor& tokens) {
@@ -365,9 +374,8 @@ void Trainer::apply_modality_dropout(torch::Tensor& images, torch::Tensor& token
     empty_caption_ = empty_caption_.to(tokens.device());
   }
   const auto drop_text = (torch::rand({batch}) < p).to(tokens.device());
-  const auto drop_image = (torch::rand({batch}) < p).to(images.device());
+  images = blank_some_images(images, p);
   tokens = torch::where(drop_text.unsqueeze(1), empty_caption_.unsqueeze(0), tokens);
-  images = images * drop_image.logical_not().view({batch, 1, 1, 1}).to(images.dtype());
 }
 
 bool Trainer::skip_step(const char* what, double value) {
