@@ -258,6 +258,7 @@ void visit_fields(V& v, VisionConfig& c) {
   v("attn_pool_queries", c.attn_pool_queries, at_least(0));
   v("attn_pool_heads", c.attn_pool_heads, positive);
   v("attn_pool_width", c.attn_pool_width, at_least(0));
+  v("patch_dropout", c.patch_dropout, between(0, 0.95));
 }
 
 template <class V>
@@ -304,6 +305,8 @@ template <class V>
 void visit_fields(V& v, LockConfig& c) {
   v("vision", c.vision);
   v("text", c.text);
+  v("vision_unlocked_groups", c.vision_unlocked_groups, at_least(0));
+  v("text_unlocked_layers", c.text_unlocked_layers, at_least(0));
 }
 
 template <class V>
@@ -334,6 +337,7 @@ void visit_fields(V& v, OptimConfig& c) {
   v("warmup_steps", c.warmup_steps, at_least(0));
   v("schedule", c.schedule, one_of({"cosine", "constant"}));
   v("grad_clip", c.grad_clip, at_least(0));
+  v("layer_decay", c.layer_decay, between(0, 1));
 }
 
 template <class V>
@@ -350,6 +354,7 @@ void visit_fields(V& v, TrainConfig& c) {
   v("image_dropout", c.image_dropout, between(0, 1));
   v("max_nonfinite_in_a_row", c.max_nonfinite_in_a_row, at_least(1));
   v("tensorboard", c.tensorboard);
+  v("grad_checkpointing", c.grad_checkpointing);
 }
 
 template <class V>
@@ -394,6 +399,7 @@ void visit_fields(V& v, EvalConfig& c) {
   v("retrieval", c.retrieval);
   v("captioning", c.captioning);
   v("rerank_k", c.rerank_k, at_least(0));
+  v("degraded", c.degraded);
   v("batch_size", c.batch_size, at_least(1));
   v("best_metric", c.best_metric, non_empty);
 }

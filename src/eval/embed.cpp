@@ -14,6 +14,7 @@ EmbedContext make_embed_context(const Config& config, MultimodalModel model,
   context.workers = config.data.workers;
   context.batch_size = config.eval.batch_size;
   context.device = device;
+  context.seed = static_cast<uint64_t>(config.run.seed);
   return context;
 }
 
@@ -81,7 +82,13 @@ void for_each_image_batch(EmbedContext& context, std::shared_ptr<const PairDatas
   loader.start_epoch(0);
   torch::NoGradGuard no_grad;
   context.model->eval();
-  while (auto batch = loader.next()) consume(batch->images.to(context.device));
+  int64_t first_row = 0;
+  while (auto batch = loader.next()) {
+    auto images = batch->images.to(context.device);
+    if (context.degradation != Degradation::kNone) images = degrade_images(images, context.degradation, context.seed, first_row);
+    first_row += images.size(0);
+    consume(images);
+  }
 }
 
 EncodedSet encode_image_set(EmbedContext& context, std::shared_ptr<const PairDataset> images,

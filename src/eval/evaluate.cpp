@@ -183,6 +183,24 @@ Metrics evaluate_retrieval(EmbedContext& context, const RetrievalConfig& config,
   return metrics;
 }
 
+namespace {
+
+// Zero-shot and retrieval again on degraded images, each metric under its name plus the suffix.
+Metrics evaluate_degraded(const EmbedContext& clean, const EvalConfig& config) {
+  Metrics metrics;
+  for (const Degradation kind : evaluated_degradations()) {
+    EmbedContext context = clean;
+    context.degradation = kind;
+    Metrics degraded;
+    if (!config.zeroshot.path.empty()) degraded.merge(evaluate_zero_shot(context, config.zeroshot, config.rerank_k));
+    if (!config.retrieval.path.empty()) degraded.merge(evaluate_retrieval(context, config.retrieval, config.rerank_k));
+    for (const auto& [key, value] : degraded) metrics[key + degradation_suffix(kind)] = value;
+  }
+  return metrics;
+}
+
+}  // namespace
+
 Metrics evaluate(EmbedContext& context, const EvalConfig& config, std::vector<CaptionSample>* captions) {
   if (config.rerank_k > 0) {
     ModelNeeds rerank;
@@ -196,6 +214,7 @@ Metrics evaluate(EmbedContext& context, const EvalConfig& config, std::vector<Ca
   Metrics metrics;
   if (!config.zeroshot.path.empty()) metrics.merge(evaluate_zero_shot(context, config.zeroshot, config.rerank_k));
   if (!config.retrieval.path.empty()) metrics.merge(evaluate_retrieval(context, config.retrieval, config.rerank_k));
+  if (config.degraded) metrics.merge(evaluate_degraded(context, config));
   if (!config.captioning.path.empty()) {
     auto result = evaluate_captioning(context, config.captioning);
     metrics.merge(result.metrics);

@@ -13,10 +13,41 @@ void MultimodalModelImpl::attach_head(std::shared_ptr<TaskHeadImpl> head) {
   head_ = register_module("head", std::move(head));
 }
 
-ModelOutput MultimodalModelImpl::forward(const torch::Tensor& images, const torch::Tensor& tokens) {
+MissingInputs MissingInputs::chunk(int64_t chunks, size_t index) const {
+  MissingInputs part;
+  if (images.defined()) part.images = images.chunk(chunks)[index];
+  if (texts.defined()) part.texts = texts.chunk(chunks)[index];
+  return part;
+}
+
+void MultimodalModelImpl::add_placeholders() {
+  auto placeholders = std::make_shared<torch::nn::Module>("Placeholders");
+  image_placeholder_ = placeholders->register_parameter("image", torch::zeros({vision_->width()}));
+  text_placeholder_ = placeholders->register_parameter("text", torch::zeros({text_->width()}));
+  register_module("placeholders", placeholders);
+}
+
+namespace {
+
+// The missing rows of a tower's output replaced by the placeholder [D].
+Encoded with_placeholder(Encoded encoded, const torch::Tensor& missing, const torch::Tensor& placeholder) {
+  if (!missing.defined() || !placeholder.defined()) return encoded;
+  const auto stand_in = placeholder.to(encoded.pooled.dtype());
+  encoded.pooled = torch::where(missing.view({-1, 1}), stand_in.expand_as(encoded.pooled), encoded.pooled);
+  if (encoded.tokens.defined()) {
+    encoded.tokens = torch::where(missing.view({-1, 1, 1}), stand_in.to(encoded.tokens.dtype()).expand_as(encoded.tokens),
+                                  encoded.tokens);
+  }
+  return encoded;
+}
+
+}  // namespace
+
+ModelOutput MultimodalModelImpl::forward(const torch::Tensor& images, const torch::Tensor& tokens,
+                                         const MissingInputs& missing) {
   ModelOutput out;
-  out.image = encode_vision(images);
-  out.text = encode_text(tokens);
+  out.image = with_placeholder(encode_vision(images), missing.images, image_placeholder_);
+  out.text = with_placeholder(encode_text(tokens), missing.texts, text_placeholder_);
   out.image_embeds = fusion_->embed_image(out.image);
   out.text_embeds = fusion_->embed_text(out.text);
   out.logit_scale = fusion_->logit_scale();
@@ -25,19 +56,40 @@ ModelOutput MultimodalModelImpl::forward(const torch::Tensor& images, const torc
 }
 
 namespace {
+
 void freeze(std::vector<torch::Tensor> parameters) {
   for (auto& p : parameters) p.requires_grad_(false);
 }
-}  // namespace
 
-void MultimodalModelImpl::lock_vision() {
-  freeze(vision_->parameters());
-  freeze(fusion_->image_side_parameters());
+std::vector<DepthGroup> with_projection(std::vector<DepthGroup> groups, std::vector<torch::Tensor> projection) {
+  if (!groups.empty() && !projection.empty()) groups.push_back({"projection", std::move(projection)});
+  return groups;
 }
 
-void MultimodalModelImpl::lock_text() {
-  freeze(text_->parameters());
-  freeze(fusion_->text_side_parameters());
+void lock_side(torch::nn::Module& tower, std::vector<torch::Tensor> fusion_side, std::vector<DepthGroup> groups,
+               int unlocked, const char* side) {
+  TORCH_CHECK(unlocked == 0 || !groups.empty(), "the ", side, " tower has no depth groups to leave unlocked");
+  freeze(tower.parameters());
+  freeze(std::move(fusion_side));
+  unlock_top_groups(groups, unlocked);
+}
+
+}  // namespace
+
+std::vector<DepthGroup> MultimodalModelImpl::vision_depth_groups() {
+  return with_projection(vision_->depth_groups(), fusion_->image_side_parameters());
+}
+
+std::vector<DepthGroup> MultimodalModelImpl::text_depth_groups() {
+  return with_projection(text_->depth_groups(), fusion_->text_side_parameters());
+}
+
+void MultimodalModelImpl::lock_vision(int unlocked) {
+  lock_side(*vision_, fusion_->image_side_parameters(), vision_depth_groups(), unlocked, "vision");
+}
+
+void MultimodalModelImpl::lock_text(int unlocked) {
+  lock_side(*text_, fusion_->text_side_parameters(), text_depth_groups(), unlocked, "text");
 }
 
 torch::Tensor MultimodalModelImpl::encode_images(const torch::Tensor& images) {

@@ -64,7 +64,8 @@ std::set<std::string> known_keys(std::set<std::string> keys, bool coca, const ch
 
 VisionConfig vision_from(const json& v, const std::string& where, bool coca) {
   refuse_unknown_keys(v,
-                      known_keys({"image_size", "patch_size", "width", "layers", "head_width", "mlp_ratio", "pool_type"},
+                      known_keys({"image_size", "patch_size", "width", "layers", "head_width", "mlp_ratio", "pool_type",
+                                  "patch_dropout"},  // a training choice: model.vision.patch_dropout
                                  coca, kCocaVisionKeys),
                       where);
   if (v.contains("layers") && !v.at("layers").is_number_integer()) {
@@ -246,6 +247,8 @@ WeightLoadReport load_weights(MultimodalModelImpl& model, const TensorMap& weigh
   std::set<std::string> loaded;
   for (const auto& [name, value] : weights) {
     torch::Tensor* target = parameters.find(name);
+    // Late fusion's modality-dropout placeholders belong to how a model was trained, not to it.
+    if (target == nullptr && name.rfind("placeholders.", 0) == 0) continue;
     if (target == nullptr) {
       report.unexpected.push_back(name);
       continue;
@@ -267,7 +270,7 @@ WeightLoadReport load_weights(MultimodalModelImpl& model, const TensorMap& weigh
                                             [](const auto& item) { return item.first.rfind("head.", 0) == 0; });
   for (const auto& item : parameters) {
     // The objective's own scalars (SigLIP scale and bias, uncertainty weights) are not weights.
-    if (item.key().rfind("loss.", 0) == 0) continue;
+    if (item.key().rfind("loss.", 0) == 0 || item.key().rfind("placeholders.", 0) == 0) continue;
     // A task head new to these weights (captioning fine-tuned from a contrastive model) starts
     // from its initialisation.
     if (!weights_have_head && item.key().rfind("head.", 0) == 0) continue;

@@ -31,7 +31,8 @@ std::shared_ptr<VisionTowerImpl> make_vit(const VisionConfig& c) {
                                        .pool(parse_pooling(c.pool))
                                        .attn_pool_queries(c.attn_pool_queries)
                                        .attn_pool_heads(c.attn_pool_heads)
-                                       .attn_pool_width(c.attn_pool_width));
+                                       .attn_pool_width(c.attn_pool_width)
+                                       .patch_dropout(c.patch_dropout));
 }
 
 std::shared_ptr<TextTowerImpl> make_text_transformer(const TextConfig& c, const TextVocab& vocab) {

@@ -26,6 +26,13 @@ TextTransformerImpl::TextTransformerImpl(const TextTransformerOptions& options) 
   if (cls_emb_.defined()) cls_emb_.normal_(0.0, 0.01);
 }
 
+std::vector<DepthGroup> TextTransformerImpl::depth_groups() {
+  auto embeddings = parameters_of({token_embedding_.get()});
+  embeddings.push_back(positional_embedding_);
+  if (cls_emb_.defined()) embeddings.push_back(cls_emb_);
+  return transformer_depth_groups(std::move(embeddings), *transformer_, parameters_of({ln_final_.get()}));
+}
+
 torch::Tensor TextTransformerImpl::stream_in(const torch::Tensor& tokens) {
   const int64_t length = tokens.size(1);
   TORCH_CHECK(length <= options_.context_length(), "text of ", length,

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "mmtrain/errors.h"
+#include "mmtrain/ops/activation_checkpoint.h"
 #include "mmtrain/ops/attention.h"
 #include "mmtrain/ops/gelu.h"
 #include "mmtrain/ops/layer_norm.h"
@@ -130,9 +131,22 @@ void TransformerImpl::reset_parameters() {
   }
 }
 
+torch::Tensor TransformerImpl::forward_block(size_t index, const torch::Tensor& x, const torch::Tensor& attn_mask) {
+  auto block = resblocks_->ptr<ResidualBlockImpl>(index);
+  if (!grad_checkpointing_ || !is_training() || !torch::GradMode::is_enabled()) return block->forward(x, attn_mask);
+  return recompute_in_backward([block, attn_mask](const torch::Tensor& in) { return block->forward(in, attn_mask); },
+                               x, block->parameters());
+}
+
 torch::Tensor TransformerImpl::forward(torch::Tensor x, const torch::Tensor& attn_mask) {
-  for (auto& block : *resblocks_) x = block->as<ResidualBlockImpl>()->forward(x, attn_mask);
+  for (size_t i = 0; i < resblocks_->size(); ++i) x = forward_block(i, x, attn_mask);
   return x;
+}
+
+void enable_grad_checkpointing(torch::nn::Module& root) {
+  for (const auto& module : root.modules()) {
+    if (auto* stack = module->as<TransformerImpl>()) stack->set_grad_checkpointing(true);
+  }
 }
 
 torch::Tensor TransformerImpl::forward_rows(torch::Tensor x, const torch::Tensor& rows, const torch::Tensor& attn_mask) {
@@ -141,7 +155,7 @@ torch::Tensor TransformerImpl::forward_rows(torch::Tensor x, const torch::Tensor
               "transformer: forward_rows takes a [T,T] or [B,1,1,T] mask, got ", attn_mask.sizes());
   const auto blocks = resblocks_->size();
   if (blocks == 0) return pick_rows(x, rows).squeeze(1);
-  for (size_t i = 0; i + 1 < blocks; ++i) x = resblocks_[i]->as<ResidualBlockImpl>()->forward(x, attn_mask);
+  for (size_t i = 0; i + 1 < blocks; ++i) x = forward_block(i, x, attn_mask);
   const auto row_mask = attn_mask.defined() && attn_mask.dim() == 2
                             ? attn_mask.index_select(0, rows).view({rows.size(0), 1, 1, attn_mask.size(1)})
                             : attn_mask;

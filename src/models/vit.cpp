@@ -1,5 +1,6 @@
 #include "mmtrain/models/vit.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "mmtrain/ops/full_precision.h"
@@ -48,7 +49,27 @@ torch::Tensor VitImpl::stream_in(const torch::Tensor& images) {
   auto patches = patch_embed(images);  // [B,N,D]
   auto cls = class_embedding_.to(patches.dtype()).expand({batch, 1, options_.width()});
   auto x = torch::cat({cls, patches}, 1) + positional_embedding_.to(patches.dtype());  // [B,1+N,D]
-  return layer_norm_fp32(ln_pre_, x);
+  return layer_norm_fp32(ln_pre_, drop_patches(x));
+}
+
+// FLIP's patch dropout, where open_clip applies it (after the positional embedding, before
+// ln_pre): each image keeps the class token and a random max(1, floor(N * (1 - p))) of its patches.
+// Drawn from the global CPU generator, which checkpoints keep, so that a resumed run draws the same.
+torch::Tensor VitImpl::drop_patches(const torch::Tensor& x) const {
+  if (!is_training() || options_.patch_dropout() <= 0.0) return x;
+  const int64_t batch = x.size(0), patches = x.size(1) - 1;
+  const int64_t keep = std::max<int64_t>(1, static_cast<int64_t>(patches * (1.0 - options_.patch_dropout())));
+  const auto kept = std::get<1>(torch::rand({batch, patches}).topk(keep, 1)).to(x.device()) + 1;  // [B,K]
+  const auto rows = torch::cat({torch::zeros({batch, 1}, kept.options()), kept}, 1);                 // [B,1+K]
+  return x.gather(1, rows.unsqueeze(2).expand({batch, keep + 1, x.size(2)}));
+}
+
+std::vector<DepthGroup> VitImpl::depth_groups() {
+  auto embeddings = parameters_of({conv1_.get(), ln_pre_.get()});
+  embeddings.push_back(class_embedding_);
+  embeddings.push_back(positional_embedding_);
+  return transformer_depth_groups(std::move(embeddings), *transformer_,
+                                  parameters_of({attn_pool_ ? attn_pool_.get() : nullptr, ln_post_.get()}));
 }
 
 Encoded VitImpl::forward(const torch::Tensor& images) {

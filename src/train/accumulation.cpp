@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "mmtrain/ops/generator_state.h"
 #include "mmtrain/ops/precision.h"
 
 namespace mmtrain {
@@ -40,12 +41,12 @@ void backward(const torch::Tensor& loss, double loss_scale) {
 
 LossResult forward_backward(MultimodalModelImpl& model, const LossConfig& loss, const torch::Tensor& images,
                             const torch::Tensor& tokens, const std::string& precision, PhaseTimes* times,
-                            const EmbeddingGather& gather, double loss_scale) {
+                            const EmbeddingGather& gather, double loss_scale, const MissingInputs& missing) {
   LossResult result;
   {
     PhaseTimer timer(forward_slot(times));
     AutocastScope autocast(precision, images.device());
-    const ModelOutput output = model.forward(images, tokens);
+    const ModelOutput output = model.forward(images, tokens, missing);
     if (gather) {
       const GlobalEmbeddings global = gather(output);
       result = compute_loss(loss, output, model, &global);
@@ -65,16 +66,20 @@ LossResult forward_backward(MultimodalModelImpl& model, const LossConfig& loss, 
 
 LossResult accumulate_gradients(MultimodalModelImpl& model, const LossConfig& loss, const torch::Tensor& images,
                                 const torch::Tensor& tokens, int micro_batches, const std::string& precision, PhaseTimes* times,
-                                double loss_scale) {
+                                double loss_scale, const MissingInputs& missing) {
   const auto image_chunks = images.chunk(micro_batches);
   const auto token_chunks = tokens.chunk(micro_batches);
   std::vector<torch::Tensor> cached_images, cached_texts;
+  // What each micro-batch's first pass drew (patch dropout): its second pass draws the same, so
+  // that its live embeddings are the cached ones.
+  std::vector<GeneratorState> draws;
   {
     PhaseTimer timer(forward_slot(times));
     torch::NoGradGuard no_grad;
     AutocastScope autocast(precision, images.device());
     for (size_t k = 0; k < image_chunks.size(); ++k) {
-      auto out = model.forward(image_chunks[k], token_chunks[k]);
+      draws.push_back(GeneratorState::capture(images.device()));
+      auto out = model.forward(image_chunks[k], token_chunks[k], missing.chunk(micro_batches, k));
       cached_images.push_back(out.image_embeds);
       cached_texts.push_back(out.text_embeds);
     }
@@ -86,7 +91,8 @@ LossResult accumulate_gradients(MultimodalModelImpl& model, const LossConfig& lo
     {
       PhaseTimer timer(forward_slot(times));
       AutocastScope autocast(precision, images.device());
-      ModelOutput out = model.forward(image_chunks[k], token_chunks[k]);
+      ReplayedGenerators replay(draws[k], images.device());
+      ModelOutput out = model.forward(image_chunks[k], token_chunks[k], missing.chunk(micro_batches, k));
       out.image_embeds = splice(cached_images, out.image_embeds, k);
       out.text_embeds = splice(cached_texts, out.text_embeds, k);
       const auto scale = out.logit_scale;

@@ -19,6 +19,13 @@ void apply_size_overrides(const InitFromConfig& init, ModelConfig& model) {
   if (init.context_length > 0) model.text.context_length = init.context_length;
 }
 
+// The architecture comes with the weights; how the run trains it is this config's.
+void adopt_vision(ModelConfig& model, const VisionConfig& source) {
+  const double patch_dropout = model.vision.patch_dropout;
+  model.vision = source;
+  model.vision.patch_dropout = patch_dropout;
+}
+
 void require(const std::string& value, const std::string& key) {
   if (value.empty()) throw ConfigError(key + ": required with model.init_from.format");
 }
@@ -37,7 +44,7 @@ std::shared_ptr<const Tokenizer> adopt_init_architecture(Config& config) {
     }
     const OpenClipConfig source = read_open_clip_config(init.config);
     config.model.embed_dim = source.model.embed_dim;
-    config.model.vision = source.model.vision;
+    adopt_vision(config.model, source.model.vision);
     config.model.text = source.model.text;
     if (!source.model.head.type.empty()) config.model.head = source.model.head;  // CoCa's decoder
     config.data.mean = source.mean;
@@ -46,7 +53,7 @@ std::shared_ptr<const Tokenizer> adopt_init_architecture(Config& config) {
     const Checkpoint checkpoint = Checkpoint::load(init.weights);
     const Config source = parse_config(checkpoint.meta().config_yaml, init.weights + " (stored config)");
     config.model.embed_dim = source.model.embed_dim;
-    config.model.vision = source.model.vision;
+    adopt_vision(config.model, source.model.vision);
     config.model.text = source.model.text;
     config.model.fusion = source.model.fusion;
     config.tokenizer = source.tokenizer;
@@ -109,11 +116,31 @@ void load_init_weights(const Config& config, MultimodalModelImpl& model) {
   spdlog::info("loaded weights from {}", init.weights);
 }
 
+namespace {
+
+// Partial unlocking asks for a locked tower that has depth groups.
+void check_unlocked(bool locked, int unlocked, const std::string& side, const std::string& key, bool has_groups) {
+  if (unlocked == 0) return;
+  if (!locked) throw ConfigError("model.lock." + key + ": leaves part of a locked tower trainable; set model.lock." + side + ": true");
+  if (!has_groups) {
+    throw ConfigError("model.lock." + key + ": this " + side + " tower has no depth groups to leave unlocked "
+                      "(as in open_clip, only transformer towers unlock in part)");
+  }
+}
+
+}  // namespace
+
 void apply_locks(const LockConfig& lock, MultimodalModelImpl& model) {
-  if (lock.vision) model.lock_vision();
-  if (lock.text) model.lock_text();
+  check_unlocked(lock.vision, lock.vision_unlocked_groups, "vision", "vision_unlocked_groups",
+                 !model.vision_depth_groups().empty());
+  check_unlocked(lock.text, lock.text_unlocked_layers, "text", "text_unlocked_layers", !model.text_depth_groups().empty());
+  if (lock.vision) model.lock_vision(lock.vision_unlocked_groups);
+  if (lock.text) model.lock_text(lock.text_unlocked_layers);
   if (lock.vision || lock.text) {
-    spdlog::info("locked: {}{}", lock.vision ? "vision " : "", lock.text ? "text" : "");
+    spdlog::info("locked: {}{}{}{}", lock.vision ? "vision " : "",
+                 lock.vision_unlocked_groups > 0 ? fmt::format("(top {} groups unlocked) ", lock.vision_unlocked_groups) : "",
+                 lock.text ? "text" : "",
+                 lock.text_unlocked_layers > 0 ? fmt::format(" (top {} groups unlocked)", lock.text_unlocked_layers) : "");
   }
 }
 

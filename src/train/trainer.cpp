@@ -21,6 +21,7 @@
 #include "mmtrain/io/write_file.h"
 #include "mmtrain/losses/loss.h"
 #include "mmtrain/models/registry.h"
+#include "mmtrain/models/transformer.h"
 #include "mmtrain/ops/precision.h"
 #include "mmtrain/reporting/metrics_log.h"
 #include "mmtrain/reporting/progress.h"
@@ -113,7 +114,7 @@ class Trainer {
     return std::make_unique<SyntheticBatches>(options);
   }
   bool skip_step(const char* what, double value);
-  void apply_modality_dropout(torch::Tensor& images, torch::Tensor& tokens);
+  MissingInputs apply_modality_dropout(torch::Tensor& images, torch::Tensor& tokens);
   void apply_image_dropout(torch::Tensor& images);
   void log_progress(int64_t total_steps);
   void save_checkpoint_now();
@@ -255,16 +256,15 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
   // After build_model: model.init_from may have replaced the configured fusion.
   check_loss_fits_model(config_.loss, *model_);
   if (!config_.eval.captioning.path.empty()) caption_decoder_of(*model_, "eval.captioning");
-  if (config_.train.modality_dropout > 0) {
-    ModelNeeds fused;
-    fused.match_head = true;
-    const std::string unmet = unmet_needs(fused, descriptor_of(model_->fusion()));
-    if (!unmet.empty()) throw ConfigError("train.modality_dropout: only fused models use it; " + unmet);
+  if (config_.train.modality_dropout > 0 && !model_->fusion().has_match()) {
+    model_->add_placeholders();
+    spdlog::info("train.modality_dropout: a dropped image or caption becomes a learned placeholder (late fusion)");
   }
   if (!checkpoint) load_init_weights(config_, *model_);
   apply_locks(config_.model.lock, *model_);
   model_->to(device_);
-  optimizer_ = build_optimizer(*model_, config_.optim);
+  optimizer_ = build_optimizer(*model_, config_.optim, layer_decay_scales(*model_, config_.optim.layer_decay));
+  if (config_.train.grad_checkpointing) enable_grad_checkpointing(*model_);
   scaler_ = LossScaler(config_.train.precision == "fp16");
   spdlog::info("model: {} parameters (vision {}, text {}, fusion {}); tokenizer vocabulary {}",
                count_parameters(*model_), count_parameters(model_->vision()),
@@ -309,7 +309,7 @@ bool Trainer::step(const Batch& batch) {
   clear_gradients(*optimizer_);
   auto images = to_device(batch.images, device_);
   auto tokens = to_device(batch.tokens, device_);
-  apply_modality_dropout(images, tokens);
+  const MissingInputs missing = apply_modality_dropout(images, tokens);
   apply_image_dropout(images);
   EmbeddingGather gather;
   if (dp_->is_distributed()) gather = [this](const ModelOutput& output) { return dp_->gather(output); };
@@ -317,9 +317,9 @@ bool Trainer::step(const Batch& batch) {
   PhaseTimes phases;
   last_terms_ = micro_batches > 1
                     ? accumulate_gradients(*model_, config_.loss, images, tokens, micro_batches,
-                                           config_.train.precision, &phases, scaler_.scale())
+                                           config_.train.precision, &phases, scaler_.scale(), missing)
                     : forward_backward(*model_, config_.loss, images, tokens, config_.train.precision, &phases,
-                                       gather, scaler_.scale());
+                                       gather, scaler_.scale(), missing);
   clock_.add(StepPhase::kForward, phases.forward);
   clock_.add(StepPhase::kBackward, phases.backward);
   // Each rank holds the loss of its rows; the one-process loss is their mean.
@@ -364,10 +364,18 @@ void Trainer::apply_image_dropout(torch::Tensor& images) {
   if (config_.train.image_dropout > 0) images = blank_some_images(images, config_.train.image_dropout);
 }
 
-void Trainer::apply_modality_dropout(torch::Tensor& images, torch::Tensor& tokens) {
+// Fused models see the empty caption and the mean image; late fusion's towers would make the
+// same output of every dropped input, so there the model's learned placeholders stand in.
+MissingInputs Trainer::apply_modality_dropout(torch::Tensor& images, torch::Tensor& tokens) {
   const double p = config_.train.modality_dropout;
-  if (p <= 0) return;
+  if (p <= 0) return {};
   const int64_t batch = images.size(0);
+  if (!model_->fusion().has_match()) {
+    MissingInputs missing;
+    missing.texts = (torch::rand({batch}) < p).to(tokens.device());
+    missing.images = (torch::rand({batch}) < p).to(images.device());
+    return missing;
+  }
   if (!empty_caption_.defined()) {
     empty_caption_ = torch::empty({tokens.size(1)}, torch::kLong);
     tokenize_into(*tokenizer_, "", static_cast<int>(tokens.size(1)), empty_caption_.data_ptr<int64_t>());
@@ -376,6 +384,7 @@ void Trainer::apply_modality_dropout(torch::Tensor& images, torch::Tensor& token
   const auto drop_text = (torch::rand({batch}) < p).to(tokens.device());
   images = blank_some_images(images, p);
   tokens = torch::where(drop_text.unsqueeze(1), empty_caption_.unsqueeze(0), tokens);
+  return {};
 }
 
 bool Trainer::skip_step(const char* what, double value) {

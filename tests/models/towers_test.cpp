@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <set>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -31,6 +34,38 @@ TEST(Vit, MeanPoolingAveragesThePatchTokens) {
   Vit vit(VitOptions(32).patch_size(16).width(32).layers(1).heads(2).act(Activation::QuickGelu).pool(Pooling::Mean));
   auto out = vit->forward(torch::randn({2, 3, 32, 32}));
   EXPECT_TRUE(torch::allclose(out.pooled, out.tokens.slice(1, 1).mean(1)));
+}
+
+// With no blocks every output token depends on its own input token alone, so the training pass's
+// tokens can be found among the evaluation pass's.
+TEST(Vit, PatchDropoutKeepsTheClassTokenAndARandomHalfOfThePatchesWhileTrainingOnly) {
+  torch::manual_seed(2);
+  Vit vit(VitOptions(32).patch_size(8).width(16).layers(0).heads(2).patch_dropout(0.5));
+  const auto images = torch::randn({3, 3, 32, 32});
+  vit->eval();
+  const auto all = vit->forward(images).tokens;  // [3,17,16]
+  vit->train();
+  torch::manual_seed(7);
+  const auto kept = vit->forward(images).tokens;
+  ASSERT_EQ(kept.sizes(), (std::vector<int64_t>{3, 1 + 8, 16}));
+  std::set<std::vector<int64_t>> selections;
+  for (int64_t b = 0; b < 3; ++b) {
+    EXPECT_TRUE(torch::allclose(kept[b][0], all[b][0], 1e-5, 1e-6)) << "the class token comes first";
+    std::vector<int64_t> rows;
+    for (int64_t k = 1; k <= 8; ++k) {
+      const auto distance = (all[b] - kept[b][k]).abs().amax(1);  // [17]
+      const int64_t row = distance.argmin().item<int64_t>();
+      EXPECT_LT(distance[row].item<double>(), 1e-5);
+      EXPECT_GE(row, 1) << "a patch, never the class token again";
+      rows.push_back(row);
+    }
+    std::sort(rows.begin(), rows.end());
+    EXPECT_EQ(std::unique(rows.begin(), rows.end()), rows.end()) << "each patch at most once";
+    selections.insert(rows);
+  }
+  EXPECT_GT(selections.size(), 1u) << "each image draws its own patches";
+  torch::manual_seed(7);
+  EXPECT_TRUE(torch::equal(vit->forward(images).tokens, kept)) << "the seed decides the draw";
 }
 
 TEST(TextTransformer, PoolsAtTheEndOfTextTokenAndMasksWhatFollows) {
@@ -135,6 +170,34 @@ TEST(MultimodalModel, EveryParameterReceivesAGradient) {
   for (const auto& item : model->named_parameters()) {
     ASSERT_TRUE(item.value().grad().defined()) << item.key();
   }
+}
+
+// Late fusion's modality dropout: a missing row's embedding is the placeholder's, the same for
+// every missing row and learned; the other rows are as without the mask.
+TEST(MultimodalModel, MissingRowsTakeTheLearnedPlaceholdersAndTheOthersAreUnchanged) {
+  torch::manual_seed(4);
+  auto model = build_model(small_model_config(), TextVocab{40, kEos});
+  model->add_placeholders();
+  const auto images = torch::randn({3, 3, 32, 32});
+  const auto tokens = torch::tensor({{2, 5, kEos, 0}, {2, 6, 7, kEos}, {2, 8, kEos, 0}}, torch::kLong);
+  const auto plain = model->forward(images, tokens);
+  MissingInputs missing;
+  missing.images = torch::tensor({true, false, true});
+  missing.texts = torch::tensor({false, true, false});
+  const auto out = model->forward(images, tokens, missing);
+  EXPECT_TRUE(torch::allclose(out.image_embeds[1], plain.image_embeds[1], 1e-6, 1e-6));
+  EXPECT_TRUE(torch::allclose(out.text_embeds[0], plain.text_embeds[0], 1e-6, 1e-6));
+  EXPECT_TRUE(torch::equal(out.image_embeds[0], out.image_embeds[2]));
+  EXPECT_FALSE(torch::allclose(out.image_embeds[0], plain.image_embeds[0], 1e-3, 1e-3));
+  (out.logit_scale * torch::matmul(out.image_embeds, out.text_embeds.t())).logsumexp(1).sum().backward();
+  for (const auto& item : model->named_parameters()) {
+    if (item.key().rfind("placeholders.", 0) == 0) {
+      ASSERT_TRUE(item.value().grad().defined()) << item.key();
+      EXPECT_GT(item.value().grad().abs().sum().item<double>(), 0.0) << item.key();
+    }
+  }
+  const auto parameters = model->named_parameters();  // find() points into it
+  EXPECT_EQ(parameters.find("placeholders.image")->size(0), model->vision().width());
 }
 
 TEST(Registry, UnknownTowerTypeIsRejectedWithTheValidOnes) {

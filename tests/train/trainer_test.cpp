@@ -54,6 +54,53 @@ TEST_F(TrainerTest, StopAndResumeGivesTheSameLossesAsAnUnbrokenRun) {
   for (const auto& [step, loss] : unbroken) EXPECT_EQ(resumed.at(step), loss) << "step " << step;
 }
 
+// Patch dropout draws from the checkpointed generator, activation checkpointing replays it, and
+// layer-wise rates and partial unlocking shape the optimizer that resume rebuilds: with bf16 and
+// accumulation too, a resumed run gives the unbroken run's losses.
+TEST_F(TrainerTest, TheMemoryAndFineTuningLeversKeepResumeExact) {
+  auto levers = [&](const std::string& name) {
+    Config c = config(8, name);
+    c.model.vision.patch_dropout = 0.5;
+    c.train.grad_checkpointing = true;
+    c.train.precision = "bf16";
+    c.train.accum_steps = 2;
+    c.optim.layer_decay = 0.75;
+    c.model.lock.vision = true;
+    c.model.lock.vision_unlocked_groups = 2;
+    return c;
+  };
+  train(levers("unbroken"), TrainOptions{});
+  train(levers("resumed"), TrainOptions{"", 5});
+  train(levers("resumed"), TrainOptions{"latest", 0});
+  const auto unbroken = test::train_losses(metrics("unbroken"));
+  const auto resumed = test::train_losses(metrics("resumed"));
+  ASSERT_EQ(unbroken.size(), 8u);
+  ASSERT_EQ(resumed.size(), 8u);
+  for (const auto& [step, loss] : unbroken) EXPECT_EQ(resumed.at(step), loss) << "step " << step;
+  // The levers are on: without patch dropout the first step's loss differs.
+  Config plain = levers("plain");
+  plain.model.vision.patch_dropout = 0.0;
+  train(plain, TrainOptions{});
+  EXPECT_NE(test::train_losses(metrics("plain")).at(1), unbroken.at(1));
+}
+
+TEST_F(TrainerTest, LateFusionModalityDropoutLearnsPlaceholdersAndEvalAlsoScoresDegradedImages) {
+  Config c = test::tiny_config(dir_.path().string(), data_, 4);
+  c.run.name = "placeholders";
+  c.train.modality_dropout = 0.5;
+  c.eval.degraded = true;
+  const TrainSummary summary = train(c, TrainOptions{});
+  for (const std::string suffix : {"", "@blur", "@occluded"}) {
+    EXPECT_EQ(summary.eval.count("zeroshot/top1" + suffix), 1u) << suffix;
+    EXPECT_EQ(summary.eval.count("retrieval/image_to_text_R@1" + suffix), 1u) << suffix;
+  }
+  const auto tensors = Checkpoint::load(summary.run_dir + "/checkpoints/latest").model_tensors();
+  EXPECT_GT(tensors.at("placeholders.image").abs().sum().item<double>(), 0.0) << "trained away from zero";
+  EXPECT_GT(tensors.at("placeholders.text").abs().sum().item<double>(), 0.0);
+  // The checkpoint still loads for evaluation and as init_from weights, placeholders or not.
+  EXPECT_NO_THROW(load_checkpoint_model(summary.run_dir + "/checkpoints/latest", torch::kCPU));
+}
+
 TEST_F(TrainerTest, AnExistingRunFolderIsRefusedWithoutResume) {
   train(config(1, "once"), TrainOptions{});
   try {

@@ -70,6 +70,9 @@ struct VisionConfig {
   int attn_pool_queries = 0;
   int attn_pool_heads = 8;
   int attn_pool_width = 0;  // the pooler's output width (0 = width); CoCa's is embed_dim
+  // vit: while training, this fraction of the patch tokens is dropped at random (FLIP), the class
+  // token always kept; evaluation sees every patch. A training choice, kept over init_from.
+  double patch_dropout = 0.0;
 };
 
 struct TextConfig {
@@ -119,6 +122,11 @@ struct HeadConfig {
 struct LockConfig {
   bool vision = false;
   bool text = false;
+  // open_clip's partial unlocking: a locked tower keeps its last N groups trainable, counted from
+  // the top as open_clip counts them (the projection, then the last block with the final norm, then
+  // each block below, then the embeddings).
+  int vision_unlocked_groups = 0;
+  int text_unlocked_layers = 0;
 };
 
 struct ModelConfig {
@@ -154,6 +162,9 @@ struct OptimConfig {
   int64_t warmup_steps = 100;
   std::string schedule = "cosine";  // cosine | constant
   double grad_clip = 0.0;           // 0 = off
+  // Layer-wise learning-rate decay: a tower's group at depth d from the top (the projection is 0)
+  // trains at lr * layer_decay^d; fusion, head and logit scale at lr. 1 = off.
+  double layer_decay = 1.0;
 };
 
 struct TrainConfig {
@@ -171,6 +182,9 @@ struct TrainConfig {
   double image_dropout = 0.0;
   int max_nonfinite_in_a_row = 10;  // skipped steps (non-finite loss or gradient) before giving up
   bool tensorboard = false;         // also write scalars as TensorBoard event files (<run>/tensorboard/)
+  // Transformer blocks keep only their inputs in the forward pass and recompute the rest in the
+  // backward pass: less memory for about one more forward pass.
+  bool grad_checkpointing = false;
 };
 
 struct ZeroShotConfig {
@@ -224,6 +238,10 @@ struct EvalConfig {
   RetrievalConfig retrieval;
   CaptioningEvalConfig captioning;
   int rerank_k = 0;
+  // Zero-shot and retrieval also with degraded images (a Gaussian blur; half of each image occluded,
+  // which half drawn from run.seed), reported beside the clean figures as <metric>@blur and
+  // <metric>@occluded.
+  bool degraded = false;
   int64_t batch_size = 256;
   std::string best_metric = "zeroshot/top1";
 };

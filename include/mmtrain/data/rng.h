@@ -17,6 +17,7 @@ enum class StreamTag : uint64_t {
   kStreamSampleSeed = 0xa1,           // WebDataset loader: a sample's augmentation seed
   kShardOrder = 0x5348415244ULL,      // WebDataset: the order of an epoch's shards ("SHARD")
   kShardSampleOrder = 0x53414D504CULL,  // WebDataset: one reader's shuffle-buffer draws ("SAMPL")
+  kEvalOcclusion = 0x0cc1,            // eval.degraded: which half of an evaluation image is occluded
 };
 
 class SplitMix64 {

@@ -10,6 +10,7 @@
 #include "mmtrain/config/config.h"
 #include "mmtrain/data/dataset.h"
 #include "mmtrain/data/transforms.h"
+#include "mmtrain/eval/degrade.h"
 #include "mmtrain/models/multimodal_model.h"
 #include "mmtrain/text/tokenizer.h"
 
@@ -23,6 +24,8 @@ struct EmbedContext {
   int workers = 2;
   int64_t batch_size = 256;
   torch::Device device = torch::kCPU;
+  Degradation degradation = Degradation::kNone;  // applied to every image batch (eval/degrade.h)
+  uint64_t seed = 0;                             // run.seed: what the degradation draws from
 };
 
 // Eval transform at the model's image size, context length, workers and eval batch size from config.

@@ -18,6 +18,14 @@ struct ModelOutput {
   torch::Tensor token_ids;     // [B,L] int64, what the text tower read (a decoder's targets)
 };
 
+// The rows of a batch whose image or caption counts as missing: [B] bool, true = missing;
+// undefined = none missing.
+struct MissingInputs {
+  torch::Tensor images;
+  torch::Tensor texts;
+  MissingInputs chunk(int64_t chunks, size_t index) const;  // accumulation's micro-batch `index`
+};
+
 // A task head (heads/task_head.h): reads the model's outputs for one batch.
 class TaskHeadImpl : public torch::nn::Module {
  public:
@@ -33,8 +41,13 @@ class MultimodalModelImpl : public torch::nn::Module {
                       std::shared_ptr<FusionImpl> fusion);
   // Registers `head` as the submodule "head" (trained, checkpointed and loaded with the rest).
   void attach_head(std::shared_ptr<TaskHeadImpl> head);
-  // images [B,3,H,W], tokens [B,L] -> embeddings of both
-  ModelOutput forward(const torch::Tensor& images, const torch::Tensor& tokens);
+  // images [B,3,H,W], tokens [B,L] -> embeddings of both. A missing row's tower output is the
+  // learned placeholder (add_placeholders), or what the tower makes of the input without one.
+  ModelOutput forward(const torch::Tensor& images, const torch::Tensor& tokens, const MissingInputs& missing = {});
+  // Learned stand-ins for a missing image's and caption's tower outputs, pooled and every token:
+  // train.modality_dropout on a late-fusion model. The parameters placeholders.image [Dv] and
+  // placeholders.text [Dt], zero at first.
+  void add_placeholders();
   torch::Tensor encode_images(const torch::Tensor& images);  // -> [B,E] L2-normalised
   torch::Tensor encode_texts(const torch::Tensor& tokens);   // -> [B,E] L2-normalised
   // A tower's output: all of Encoded when `all_tokens` or when the fusion or head reads tokens, else
@@ -42,9 +55,15 @@ class MultimodalModelImpl : public torch::nn::Module {
   Encoded encode_vision(const torch::Tensor& images, bool all_tokens = false);
   Encoded encode_text(const torch::Tensor& tokens, bool all_tokens = false);
 
-  // Freezes a tower and its side of the fusion (requires_grad false): LiT-style fine-tuning.
-  void lock_vision();
-  void lock_text();
+  // Freezes a tower and its side of the fusion (requires_grad false): LiT-style fine-tuning. With
+  // `unlocked` > 0 the top that many depth groups stay trainable (open_clip's partial unlocking);
+  // a tower without depth groups is refused.
+  void lock_vision(int unlocked = 0);
+  void lock_text(int unlocked = 0);
+  // A side's depth groups, bottom to top: the tower's, then its projection in the fusion; empty
+  // when the tower has none.
+  std::vector<DepthGroup> vision_depth_groups();
+  std::vector<DepthGroup> text_depth_groups();
 
   VisionTowerImpl& vision() { return *vision_; }
   TextTowerImpl& text() { return *text_; }
@@ -57,6 +76,7 @@ class MultimodalModelImpl : public torch::nn::Module {
   std::shared_ptr<TextTowerImpl> text_;
   std::shared_ptr<FusionImpl> fusion_;
   std::shared_ptr<TaskHeadImpl> head_;
+  torch::Tensor image_placeholder_, text_placeholder_;  // [Dv], [Dt]; undefined without placeholders
   bool reads_tokens() const { return fusion_->uses_tokens() || (head_ && head_->reads_tokens()); }
 };
 TORCH_MODULE(MultimodalModel);

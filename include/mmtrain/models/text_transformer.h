@@ -36,6 +36,7 @@ class TextTransformerImpl : public TextTowerImpl {
   Encoded forward(const torch::Tensor& tokens) override;  // [B,L] -> tokens [B,L,D]
   torch::Tensor forward_pooled(const torch::Tensor& tokens) override;  // -> [B,D]
   int width() const override { return options_.width(); }
+  std::vector<DepthGroup> depth_groups() override;
 
  private:
   torch::Tensor stream_in(const torch::Tensor& tokens);  // [B,L] -> [B,L,D] embedded

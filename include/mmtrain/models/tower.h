@@ -4,6 +4,7 @@
 
 #include <torch/nn/module.h>
 
+#include "mmtrain/models/depth_groups.h"
 #include "mmtrain/models/encoded.h"
 
 namespace mmtrain {
@@ -16,6 +17,9 @@ class VisionTowerImpl : public torch::nn::Module {
   // the pooled token only) when nothing needs the other tokens.
   virtual torch::Tensor forward_pooled(const torch::Tensor& images) { return forward(images).pooled; }
   virtual int width() const = 0;  // D
+  // The parameters bottom to top in open_clip's lock groups (models/depth_groups.h); empty for a
+  // tower that open_clip does not unlock in part.
+  virtual std::vector<DepthGroup> depth_groups() { return {}; }
 };
 
 class TextTowerImpl : public torch::nn::Module {
@@ -25,6 +29,7 @@ class TextTowerImpl : public torch::nn::Module {
   // forward(tokens).pooled alone, as for the vision tower.
   virtual torch::Tensor forward_pooled(const torch::Tensor& tokens) { return forward(tokens).pooled; }
   virtual int width() const = 0;  // D
+  virtual std::vector<DepthGroup> depth_groups() { return {}; }  // as the vision tower's
 };
 
 }  // namespace mmtrain

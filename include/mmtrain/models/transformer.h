@@ -110,11 +110,22 @@ class TransformerImpl : public torch::nn::Module {
   // CLIP's initialisation: std scaled by width and depth.
   void reset_parameters();
   const TransformerOptions& options() const { return options_; }
+  // The residual blocks, bottom to top.
+  std::vector<std::shared_ptr<torch::nn::Module>> blocks() const { return resblocks_->children(); }
+  // While training with gradients on, each block keeps only its input and recomputes the rest in
+  // the backward pass (ops/activation_checkpoint.h).
+  void set_grad_checkpointing(bool on) { grad_checkpointing_ = on; }
 
  private:
+  torch::Tensor forward_block(size_t index, const torch::Tensor& x, const torch::Tensor& attn_mask);
+
   TransformerOptions options_;
   torch::nn::ModuleList resblocks_;
+  bool grad_checkpointing_ = false;
 };
 TORCH_MODULE(Transformer);
+
+// train.grad_checkpointing: every transformer stack under root recomputes its blocks.
+void enable_grad_checkpointing(torch::nn::Module& root);
 
 }  // namespace mmtrain

@@ -29,6 +29,7 @@ struct VitOptions {
   TORCH_ARG(int, attn_pool_queries) = 0;  // > 0: CoCa's attentional pooler with this many queries
   TORCH_ARG(int, attn_pool_heads) = 8;
   TORCH_ARG(int, attn_pool_width) = 0;    // its output width; 0 = width
+  TORCH_ARG(double, patch_dropout) = 0.0;  // while training: this fraction of patch tokens dropped
 };
 
 class VitImpl : public VisionTowerImpl {
@@ -38,9 +39,11 @@ class VitImpl : public VisionTowerImpl {
   Encoded forward(const torch::Tensor& images) override;
   torch::Tensor forward_pooled(const torch::Tensor& images) override;  // -> [B,D] (or [B,P])
   int width() const override { return attn_pool_ ? pool_width() : options_.width(); }
+  std::vector<DepthGroup> depth_groups() override;
 
  private:
   torch::Tensor patch_embed(const torch::Tensor& images) const;  // [B,3,H,W] -> [B,N,D]
+  torch::Tensor drop_patches(const torch::Tensor& x) const;      // [B,1+N,D] -> [B,1+K,D] while training
   torch::Tensor stream_in(const torch::Tensor& images);  // -> [B,1+N,D] after ln_pre
   int pool_width() const { return options_.attn_pool_width() > 0 ? options_.attn_pool_width() : options_.width(); }
 

@@ -31,7 +31,13 @@ class FusedAdamW : public torch::optim::AdamW {
 
   torch::Tensor step(LossClosure closure = nullptr) override;
 
+  // Each group's learning rate as a multiple of the schedule's (layer-wise rates); 1 where unset.
+  void set_lr_scales(std::vector<double> scales) { lr_scales_ = std::move(scales); }
+  double lr_scale(size_t group) const { return group < lr_scales_.size() ? lr_scales_[group] : 1.0; }
+
  private:
+  std::vector<double> lr_scales_;
+
   // The implementation every parameter with a gradient can take (libtorch when they differ).
   ops::Impl common_impl() const;
   torch::optim::AdamWParamState& state_of(const torch::Tensor& parameter);

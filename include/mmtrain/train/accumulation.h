@@ -25,7 +25,7 @@ struct PhaseTimes {
 // unscaled loss of the full batch (undefined gradients are left to the caller to check).
 LossResult accumulate_gradients(MultimodalModelImpl& model, const LossConfig& loss, const torch::Tensor& images,
                                 const torch::Tensor& tokens, int micro_batches, const std::string& precision,
-                                PhaseTimes* times = nullptr, double loss_scale = 1.0);
+                                PhaseTimes* times = nullptr, double loss_scale = 1.0, const MissingInputs& missing = {});
 
 // The same without accumulation: one forward and backward. Returns the loss; a non-finite loss
 // is returned before backward.
@@ -36,6 +36,6 @@ using EmbeddingGather = std::function<GlobalEmbeddings(const ModelOutput&)>;
 LossResult forward_backward(MultimodalModelImpl& model, const LossConfig& loss, const torch::Tensor& images,
                             const torch::Tensor& tokens, const std::string& precision,
                             PhaseTimes* times = nullptr, const EmbeddingGather& gather = {},
-                            double loss_scale = 1.0);
+                            double loss_scale = 1.0, const MissingInputs& missing = {});
 
 }  // namespace mmtrain
