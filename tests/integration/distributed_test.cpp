@@ -106,6 +106,30 @@ TEST_F(DistributedTraining, ACaptionModelTrainsOnTwoRanksWithTheLossOfOneProcess
   for (const auto& [step, loss] : expected) EXPECT_NEAR(got.at(step), loss, 0.03 * loss) << "step " << step;
 }
 
+// The levers that draw nothing (activation checkpointing, layer-wise rates, partial unlocking) keep
+// two ranks equal to one process; those that draw per row (patch dropout, late fusion's modality
+// dropout) draw per rank, so they are only asked to train there.
+TEST_F(DistributedTraining, TheMemoryAndFineTuningLeversRunOnTwoRanks) {
+  const std::string levers = " --set train.grad_checkpointing=true --set optim.layer_decay=0.75"
+                             " --set model.lock.vision=true --set model.lock.vision_unlocked_groups=2";
+  const auto one = test::run_mmtrain("train -c " + config_ + levers + " --set run.name=levers_one");
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  const auto two = test::run_mmtrain(launch(2) + " -- train -c " + config_ + levers + " --set run.name=levers_two");
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  const auto expected = test::train_losses(runs_ + "/levers_one/metrics.jsonl");
+  const auto got = test::train_losses(runs_ + "/levers_two/metrics.jsonl");
+  ASSERT_EQ(got.size(), expected.size());
+  for (const auto& [step, loss] : expected) EXPECT_NEAR(got.at(step), loss, 1e-5 * std::abs(loss)) << "step " << step;
+
+  const auto drawn = test::run_mmtrain(launch(2) + " -- train -c " + config_ + levers +
+                                       " --set model.vision.patch_dropout=0.5 --set train.modality_dropout=0.3"
+                                       " --set run.name=levers_drawn");
+  ASSERT_EQ(drawn.exit_code, 0) << drawn.output;
+  for (const auto& [step, loss] : test::train_losses(runs_ + "/levers_drawn/metrics.jsonl")) {
+    EXPECT_TRUE(std::isfinite(loss)) << "step " << step;
+  }
+}
+
 TEST_F(DistributedTraining, WhenARankDiesTheOtherExitsWithAnErrorNamingIt) {
   // Two ranks started by hand (not by `launch`, which would stop the survivor itself).
   const int port = test::free_tcp_port();
