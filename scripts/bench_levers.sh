@@ -14,6 +14,7 @@
 #                  five upper-body classes alone (t-shirt/top, pullover, dress, coat, shirt), fully
 #                  and with partial unlocking plus layer decay; zero-shot top-1 over all ten classes
 #                  (what the fine-tune kept) and over the five (what it learned), before and after.
+#                  STEPS (default 300) and LR (default 3e-4) set the fine-tuning runs' length and rate.
 #
 # Runs go to runs/levers_*; a rerun reuses finished runs. Needs build/mmtrain, data/synth
 # (`mmtrain data synth --out data/synth`) and data/fashion_mnist (scripts/prepare_fashion_mnist.sh);
@@ -49,6 +50,9 @@ train() {
   rm -rf "runs/$name"
   "$mmtrain" train -c "$config" --set run.name="$name" "$@"
 }
+
+# zeroshot/top1 of `eval --json -` on stdin (after the table, the JSON object).
+top1() { python3 -c 'import json, sys; text = sys.stdin.read(); print("%.3f" % json.loads(text[text.index("{"):])["zeroshot/top1"])'; }
 
 ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
 
@@ -96,27 +100,29 @@ finetune() {
   local exported=runs/levers_source/open_clip
   [[ -f $exported/open_clip_config.json ]] ||
     "$mmtrain" export --checkpoint runs/levers_source/checkpoints/latest --format open_clip --out "$exported" >/dev/null
-  # The five upper-body classes (labels 0, 2, 3, 4, 6), and their zero-shot set.
+  # The five upper-body classes (labels 0, 2, 3, 4, 6): training captions that name none of the
+  # other five, and the test images of those labels.
   local tops=data/fashion_mnist/levers_tops
   mkdir -p "$tops"
-  awk -F'\t' 'NR == 1 || $3 ~ /^(0|2|3|4|6)$/' data/fashion_mnist/train.csv > "$tops/train.csv"
-  awk -F'\t' 'NR == 1 || $2 ~ /^(0|2|3|4|6)$/' data/fashion_mnist/test.csv > "$tops/test.csv"
+  grep -v -E 'trouser|sandal|sneaker|bag|boot' data/fashion_mnist/train.csv |
+    sed 's|^train/|../train/|' > "$tops/train.csv"
+  awk -F'\t' 'NR == 1 || $2 ~ /^(0|2|3|4|6)$/' data/fashion_mnist/test.csv | sed 's|^test/|../test/|' > "$tops/test.csv"
   local init="--set model.init_from.format=open_clip --set model.init_from.weights=$exported/open_clip_model.safetensors"
   init+=" --set model.init_from.config=$exported/open_clip_config.json"
-  local common="$clip $init --set data.train.path=$tops/train.csv --set train.steps=300 --set optim.lr=3e-4"
+  local steps=${STEPS:-300} lr=${LR:-3e-4}
+  local common="$clip $init --set data.train.path=$tops/train.csv --set train.steps=$steps --set optim.lr=$lr"
   common+=" --set optim.warmup_steps=30 --set train.checkpoint_every=0"
-  train configs/fashion_mnist.yaml levers_ft_full $common >/dev/null 2>&1
-  train configs/fashion_mnist.yaml levers_ft_partial $common --set model.lock.vision=true \
+  local full=levers_ft_full_${steps}_$lr partial=levers_ft_partial_${steps}_$lr
+  train configs/fashion_mnist.yaml "$full" $common >/dev/null 2>&1
+  train configs/fashion_mnist.yaml "$partial" $common --set model.lock.vision=true \
     --set model.lock.vision_unlocked_groups=2 --set model.lock.text=true --set model.lock.text_unlocked_layers=2 \
     --set optim.layer_decay=0.75 >/dev/null 2>&1
   printf '%-26s %12s %12s\n' model "all 10" "the 5 tuned"
-  for name in levers_source levers_ft_full levers_ft_partial; do
+  for name in levers_source "$full" "$partial"; do
     local all five
-    all=$("$mmtrain" eval --checkpoint "runs/$name/checkpoints/latest" --json - 2>/dev/null |
-      python3 -c 'import json, sys; print(f"{json.load(sys.stdin)[\"zeroshot/top1\"]:.3f}")')
+    all=$("$mmtrain" eval --checkpoint "runs/$name/checkpoints/latest" --json - 2>/dev/null | top1)
     five=$("$mmtrain" eval --checkpoint "runs/$name/checkpoints/latest" --set eval.zeroshot.type=csv \
-      --set eval.zeroshot.path=$tops/test.csv --json - 2>/dev/null |
-      python3 -c 'import json, sys; print(f"{json.load(sys.stdin)[\"zeroshot/top1\"]:.3f}")')
+      --set eval.zeroshot.path=$tops/test.csv --json - 2>/dev/null | top1)
     printf '%-26s %12s %12s\n' "$name" "$all" "$five"
   done
 }
