@@ -11,6 +11,8 @@
 #include "mmtrain/io/checkpoint_file.h"
 #include "mmtrain/losses/loss.h"
 #include "mmtrain/models/registry.h"
+#include "mmtrain/models/transformer.h"
+#include "mmtrain/ops/activation_checkpoint.h"
 #include "mmtrain/ops/attention.h"
 #include "mmtrain/ops/gelu.h"
 #include "mmtrain/ops/layer_norm.h"
@@ -109,6 +111,40 @@ INSTANTIATE_TEST_SUITE_P(AllTowersAndFusions, CudaCombinations,
                          });
 
 // bf16 autocast on CUDA: a finite loss near the fp32 one (bf16 keeps 8 bits of mantissa).
+// Activation checkpointing on the device: the recomputation replays the device's generator (a
+// dropout mask drawn on CUDA) and bf16 autocast, so gradients equal the plain run's.
+TEST(CudaCheckpointing, DeviceDropoutAndBf16AreReplayedSoGradientsEqualThePlainRuns) {
+  MMTRAIN_SKIP_WITHOUT_CUDA();
+  torch::manual_seed(5);
+  auto w = torch::randn({16, 16}, torch::TensorOptions(kCuda).requires_grad(true));
+  const auto fn = [w](const torch::Tensor& in) { return torch::dropout(torch::matmul(in, w), 0.5, true); };
+  const auto x = torch::randn({4, 16}, kCuda);
+  torch::cuda::manual_seed(9);
+  fn(x).pow(2).sum().backward();
+  const auto plain = w.grad().clone();
+  w.mutable_grad() = torch::Tensor();
+  torch::cuda::manual_seed(9);
+  recompute_in_backward(fn, x, {w}).pow(2).sum().backward();
+  EXPECT_LT((w.grad() - plain).abs().max().item<double>(), 1e-6);
+
+  Transformer stack(TransformerOptions(32).layers(2).heads(4));
+  stack->to(kCuda);
+  const auto tokens = torch::randn({2, 7, 32}, kCuda);
+  auto gradients = [&](bool checkpointed) {
+    stack->set_grad_checkpointing(checkpointed);
+    for (auto& p : stack->parameters()) p.mutable_grad() = torch::Tensor();
+    torch::Tensor y;
+    {
+      AutocastScope autocast("bf16", kCuda);
+      y = stack->forward(tokens);
+    }
+    y.to(torch::kFloat).pow(2).sum().backward();
+    return stack->parameters()[0].grad().clone();
+  };
+  const auto reference = gradients(false);
+  EXPECT_LT((gradients(true) - reference).abs().max().item<double>(), 1e-6 * std::max(1.0, reference.abs().max().item<double>()));
+}
+
 TEST(CudaPrecision, Bf16StepGivesAFiniteLossNearFp32) {
   MMTRAIN_SKIP_WITHOUT_CUDA();
   const Combination vit{"vit", "transformer", "cross_attention"};

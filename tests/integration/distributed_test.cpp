@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <thread>
+#include <utility>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -38,6 +40,17 @@ class DistributedTraining : public ::testing::Test {
 
   static std::string launch(int ranks) {
     return "launch --nproc " + std::to_string(ranks) + " --master-port " + std::to_string(test::free_tcp_port());
+  }
+  // The train losses of the run with `extra` settings on one process and on two ranks (runs
+  // <name>_one and <name>_two).
+  using Losses = std::map<int64_t, double>;
+  static std::pair<Losses, Losses> one_and_two_ranks(const std::string& extra, const std::string& name) {
+    const auto one = test::run_mmtrain("train -c " + config_ + extra + " --set run.name=" + name + "_one");
+    EXPECT_EQ(one.exit_code, 0) << one.output;
+    const auto two = test::run_mmtrain(launch(2) + " -- train -c " + config_ + extra + " --set run.name=" + name + "_two");
+    EXPECT_EQ(two.exit_code, 0) << two.output;
+    return {test::train_losses(runs_ + "/" + name + "_one/metrics.jsonl"),
+            test::train_losses(runs_ + "/" + name + "_two/metrics.jsonl")};
   }
   static std::map<std::string, torch::Tensor> final_weights(const std::string& run) {
     return Checkpoint::load(runs_ + "/" + run + "/checkpoints/latest").model_tensors();
@@ -95,13 +108,9 @@ TEST_F(DistributedTraining, AStoppedTwoRankRunResumesToTheSameLosses) {
 TEST_F(DistributedTraining, ACaptionModelTrainsOnTwoRanksWithTheLossOfOneProcess) {
   const std::string caption = " --set 'model.head={type: caption, layers: 1, heads: 2}'"
                               " --set 'loss.terms={clip: 1.0, caption: 2.0}' --set data.train.caption_key=description";
-  const auto one = test::run_mmtrain("train -c " + config_ + caption + " --set run.name=caption_one");
-  ASSERT_EQ(one.exit_code, 0) << one.output;
-  const auto two = test::run_mmtrain(launch(2) + " -- train -c " + config_ + caption + " --set run.name=caption_two");
-  ASSERT_EQ(two.exit_code, 0) << two.output;
-  const auto expected = test::train_losses(runs_ + "/caption_one/metrics.jsonl");
-  const auto got = test::train_losses(runs_ + "/caption_two/metrics.jsonl");
+  const auto [expected, got] = one_and_two_ranks(caption, "caption");
   ASSERT_EQ(got.size(), expected.size());
+  ASSERT_FALSE(got.empty());
   EXPECT_NEAR(got.at(1), expected.at(1), 0.01 * expected.at(1));
   for (const auto& [step, loss] : expected) EXPECT_NEAR(got.at(step), loss, 0.03 * loss) << "step " << step;
 }
@@ -112,13 +121,9 @@ TEST_F(DistributedTraining, ACaptionModelTrainsOnTwoRanksWithTheLossOfOneProcess
 TEST_F(DistributedTraining, TheMemoryAndFineTuningLeversRunOnTwoRanks) {
   const std::string levers = " --set train.grad_checkpointing=true --set optim.layer_decay=0.75"
                              " --set model.lock.vision=true --set model.lock.vision_unlocked_groups=2";
-  const auto one = test::run_mmtrain("train -c " + config_ + levers + " --set run.name=levers_one");
-  ASSERT_EQ(one.exit_code, 0) << one.output;
-  const auto two = test::run_mmtrain(launch(2) + " -- train -c " + config_ + levers + " --set run.name=levers_two");
-  ASSERT_EQ(two.exit_code, 0) << two.output;
-  const auto expected = test::train_losses(runs_ + "/levers_one/metrics.jsonl");
-  const auto got = test::train_losses(runs_ + "/levers_two/metrics.jsonl");
+  const auto [expected, got] = one_and_two_ranks(levers, "levers");
   ASSERT_EQ(got.size(), expected.size());
+  ASSERT_FALSE(got.empty());
   for (const auto& [step, loss] : expected) EXPECT_NEAR(got.at(step), loss, 1e-5 * std::abs(loss)) << "step " << step;
 
   const auto drawn = test::run_mmtrain(launch(2) + " -- train -c " + config_ + levers +
