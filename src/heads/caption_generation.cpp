@@ -275,7 +275,7 @@ std::vector<GeneratedCaption> generate_captions(MultimodalModelImpl& model, cons
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
-  Decoding decoding{model, decoder, decoder.image_context(model.encode_vision(images, true).tokens)};
+  Decoding decoding{model, decoder, decoder.image_context(model.encode_vision(images, true).tokens), {}};
   if (config.contrast > 0) {
     // The blank image is the mean image: zero after normalisation.
     decoding.blank = decoder.image_context(model.encode_vision(torch::zeros_like(images.slice(0, 0, 1)), true).tokens);

@@ -30,7 +30,8 @@ ForwardState capture_state(const at::Tensor& x) {
   return state;
 }
 
-// What the node keeps between the passes, in the context's saved data.
+// What the node keeps between the passes, in the context's saved data as a capsule (the one
+// IValue that holds a C++ object of ours).
 struct Recomputation : torch::CustomClassHolder {
   TensorFunction fn;
   std::vector<at::Tensor> parameters;

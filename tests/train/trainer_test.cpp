@@ -54,13 +54,14 @@ TEST_F(TrainerTest, StopAndResumeGivesTheSameLossesAsAnUnbrokenRun) {
   for (const auto& [step, loss] : unbroken) EXPECT_EQ(resumed.at(step), loss) << "step " << step;
 }
 
-// Patch dropout draws from the checkpointed generator, activation checkpointing replays it, and
-// layer-wise rates and partial unlocking shape the optimizer that resume rebuilds: with bf16 and
-// accumulation too, a resumed run gives the unbroken run's losses.
+// Patch dropout and late fusion's modality dropout draw from the checkpointed generator, activation
+// checkpointing replays it, and layer-wise rates and partial unlocking shape the optimizer that
+// resume rebuilds: with bf16 and accumulation too, a resumed run gives the unbroken run's losses.
 TEST_F(TrainerTest, TheMemoryAndFineTuningLeversKeepResumeExact) {
   auto levers = [&](const std::string& name) {
     Config c = config(8, name);
     c.model.vision.patch_dropout = 0.5;
+    c.train.modality_dropout = 0.2;
     c.train.grad_checkpointing = true;
     c.train.precision = "bf16";
     c.train.accum_steps = 2;
