@@ -185,16 +185,21 @@ Metrics evaluate_retrieval(EmbedContext& context, const RetrievalConfig& config,
 
 namespace {
 
-// Zero-shot and retrieval again on degraded images, each metric under its name plus the suffix.
+// The embedding metrics: zero-shot and retrieval, each when its set is given.
+Metrics evaluate_embeddings(EmbedContext& context, const EvalConfig& config) {
+  Metrics metrics;
+  if (!config.zeroshot.path.empty()) metrics.merge(evaluate_zero_shot(context, config.zeroshot, config.rerank_k));
+  if (!config.retrieval.path.empty()) metrics.merge(evaluate_retrieval(context, config.retrieval, config.rerank_k));
+  return metrics;
+}
+
+// The embedding metrics again on degraded images, each under its name plus the suffix.
 Metrics evaluate_degraded(const EmbedContext& clean, const EvalConfig& config) {
   Metrics metrics;
   for (const Degradation kind : evaluated_degradations()) {
     EmbedContext context = clean;
     context.degradation = kind;
-    Metrics degraded;
-    if (!config.zeroshot.path.empty()) degraded.merge(evaluate_zero_shot(context, config.zeroshot, config.rerank_k));
-    if (!config.retrieval.path.empty()) degraded.merge(evaluate_retrieval(context, config.retrieval, config.rerank_k));
-    for (const auto& [key, value] : degraded) metrics[key + degradation_suffix(kind)] = value;
+    for (const auto& [key, value] : evaluate_embeddings(context, config)) metrics[key + degradation_suffix(kind)] = value;
   }
   return metrics;
 }
@@ -211,9 +216,7 @@ Metrics evaluate(EmbedContext& context, const EvalConfig& config, std::vector<Ca
                         unmet + "; or use 0");
     }
   }
-  Metrics metrics;
-  if (!config.zeroshot.path.empty()) metrics.merge(evaluate_zero_shot(context, config.zeroshot, config.rerank_k));
-  if (!config.retrieval.path.empty()) metrics.merge(evaluate_retrieval(context, config.retrieval, config.rerank_k));
+  Metrics metrics = evaluate_embeddings(context, config);
   if (config.degraded) metrics.merge(evaluate_degraded(context, config));
   if (!config.captioning.path.empty()) {
     auto result = evaluate_captioning(context, config.captioning);

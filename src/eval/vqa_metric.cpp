@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
-#include <sstream>
 #include <unordered_map>
 
 #include "mmtrain/errors.h"

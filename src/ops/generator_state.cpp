@@ -6,33 +6,29 @@
 
 namespace mmtrain {
 
-namespace {
-
-at::Tensor state_of(c10::Device device) {
+at::Tensor generator_state(c10::Device device) {
   auto generator = at::globalContext().defaultGenerator(device);
   std::lock_guard<std::mutex> lock(generator.mutex());
   return generator.get_state();
 }
 
-void set_state(c10::Device device, const at::Tensor& state) {
+void set_generator_state(c10::Device device, const at::Tensor& state) {
   auto generator = at::globalContext().defaultGenerator(device);
   std::lock_guard<std::mutex> lock(generator.mutex());
   generator.set_state(state);
 }
 
-}  // namespace
-
 GeneratorState GeneratorState::capture(c10::Device device) {
   GeneratorState state;
   state.device_ = device;
-  state.cpu_ = state_of(c10::Device(c10::kCPU));
-  if (device.is_cuda()) state.device_state_ = state_of(device);
+  state.cpu_ = generator_state(c10::Device(c10::kCPU));
+  if (device.is_cuda()) state.device_state_ = generator_state(device);
   return state;
 }
 
 void GeneratorState::restore() const {
-  set_state(c10::Device(c10::kCPU), cpu_);
-  if (device_state_.defined()) set_state(device_, device_state_);
+  set_generator_state(c10::Device(c10::kCPU), cpu_);
+  if (device_state_.defined()) set_generator_state(device_, device_state_);
 }
 
 }  // namespace mmtrain

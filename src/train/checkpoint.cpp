@@ -1,15 +1,14 @@
 #include "mmtrain/train/checkpoint.h"
 
-#include <ATen/Context.h>
 #include <torch/cuda.h>
 #include <torch/optim/adamw.h>
 
-#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "mmtrain/ops/generator_state.h"
 #include "mmtrain/runtime/libtorch_compat.h"
 
 namespace mmtrain {
@@ -66,11 +65,7 @@ std::vector<std::pair<std::string, c10::Device>> generators() {
 }
 
 void write_rng_states(torch::serialize::OutputArchive& archive) {
-  for (const auto& [key, device] : generators()) {
-    auto generator = at::globalContext().defaultGenerator(device);
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    archive.write(key, generator.get_state());
-  }
+  for (const auto& [key, device] : generators()) archive.write(key, generator_state(device));
 }
 
 void read_adamw_state(const Checkpoint& checkpoint, torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
@@ -144,9 +139,7 @@ void restore_rng(const Checkpoint& checkpoint) {
       }
       continue;  // CUDA streams of a run written on another host or without a GPU stay as seeded
     }
-    auto generator = at::globalContext().defaultGenerator(device);
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(state);
+    set_generator_state(device, state);
   }
 }
 

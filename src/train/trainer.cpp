@@ -343,16 +343,15 @@ bool Trainer::step(const Batch& batch) {
   return true;
 }
 
-// Fused models learn to cope with one uninformative input: a fraction of captions become the
-// empty caption and of images the mean image (zero after normalisation).
 namespace {
 
-// Each image [B,3,H,W] becomes the mean image (zero after normalisation) with probability p, drawn
-// from the global generator (checkpointed, so resume stays exact).
-torch::Tensor blank_some_images(const torch::Tensor& images, double p) {
-  const int64_t batch = images.size(0);
-  const auto drop = (torch::rand({batch}) < p).to(images.device());
-  return images * drop.logical_not().view({batch, 1, 1, 1}).to(images.dtype());
+// [B] bool, each row true with probability p, drawn from the global generator (checkpointed, so
+// resume stays exact).
+torch::Tensor draw_rows(int64_t batch, double p, torch::Device device) { return (torch::rand({batch}) < p).to(device); }
+
+// The marked images of [B,3,H,W] become the mean image (zero after normalisation).
+torch::Tensor blank_images(const torch::Tensor& images, const torch::Tensor& rows) {
+  return images * rows.logical_not().view({-1, 1, 1, 1}).to(images.dtype());
 }
 
 }  // namespace
@@ -361,7 +360,9 @@ torch::Tensor blank_some_images(const torch::Tensor& images, double p) {
 // a caption decoder says of a blank image is then the captions' language prior, which contrastive
 // decoding (eval.captioning.generate.contrast) subtracts.
 void Trainer::apply_image_dropout(torch::Tensor& images) {
-  if (config_.train.image_dropout > 0) images = blank_some_images(images, config_.train.image_dropout);
+  if (config_.train.image_dropout > 0) {
+    images = blank_images(images, draw_rows(images.size(0), config_.train.image_dropout, images.device()));
+  }
 }
 
 // Fused models see the empty caption and the mean image; late fusion's towers would make the
@@ -369,21 +370,17 @@ void Trainer::apply_image_dropout(torch::Tensor& images) {
 MissingInputs Trainer::apply_modality_dropout(torch::Tensor& images, torch::Tensor& tokens) {
   const double p = config_.train.modality_dropout;
   if (p <= 0) return {};
-  const int64_t batch = images.size(0);
-  if (!model_->fusion().has_match()) {
-    MissingInputs missing;
-    missing.texts = (torch::rand({batch}) < p).to(tokens.device());
-    missing.images = (torch::rand({batch}) < p).to(images.device());
-    return missing;
-  }
+  MissingInputs missing;
+  missing.texts = draw_rows(tokens.size(0), p, tokens.device());
+  missing.images = draw_rows(images.size(0), p, images.device());
+  if (!model_->fusion().has_match()) return missing;
   if (!empty_caption_.defined()) {
     empty_caption_ = torch::empty({tokens.size(1)}, torch::kLong);
     tokenize_into(*tokenizer_, "", static_cast<int>(tokens.size(1)), empty_caption_.data_ptr<int64_t>());
     empty_caption_ = empty_caption_.to(tokens.device());
   }
-  const auto drop_text = (torch::rand({batch}) < p).to(tokens.device());
-  images = blank_some_images(images, p);
-  tokens = torch::where(drop_text.unsqueeze(1), empty_caption_.unsqueeze(0), tokens);
+  images = blank_images(images, missing.images);
+  tokens = torch::where(missing.texts.unsqueeze(1), empty_caption_.unsqueeze(0), tokens);
   return {};
 }
 

@@ -8,6 +8,11 @@
 
 namespace mmtrain {
 
+// One default generator's state (get_state / set_state under its lock): what checkpoints keep and
+// a replay restores.
+at::Tensor generator_state(c10::Device device);
+void set_generator_state(c10::Device device, const at::Tensor& state);
+
 class GeneratorState {
  public:
   // The CPU generator's state, and the device's own for a CUDA device.
