@@ -2,7 +2,6 @@
 #include <iostream>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "args.h"
@@ -49,13 +48,6 @@ GenerationConfig generation_options(const Args& args, GenerationConfig config) {
     throw ConfigError("--top-p must be in (0, 1] and --temperature positive");
   }
   return config;
-}
-
-// The JSON lines own standard output; the log moves to standard error.
-void log_to_stderr() {
-  auto logger = spdlog::stderr_color_mt("caption");
-  logger->set_pattern("[%H:%M:%S] [%^%l%$] %v");
-  spdlog::set_default_logger(logger);
 }
 
 std::vector<std::string> image_paths(const Args& args) {
@@ -158,7 +150,7 @@ int run_caption(int argc, char** argv) {
              {"device", "", "DEVICE", "auto, cpu, cuda or cuda:N (default: the checkpoint's run.device)"},
              {"out", "", "FILE.jsonl", "output file (default: standard output)"}});
   if (!args.parse(argc, argv)) return 0;
-  if (!args.has("out")) log_to_stderr();
+  if (!args.has("out")) log_to_stderr("caption");
   const auto paths = image_paths(args);
   CheckpointModel loaded = load_checkpoint_model(args.require("checkpoint"), torch::kCPU);
   caption_decoder_of(*loaded.model, "mmtrain caption");

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "mmtrain/data/binding_task.h"
 #include "mmtrain/data/fashion_mnist.h"
+#include "mmtrain/data/scenes.h"
 #include "mmtrain/data/synthetic.h"
 #include "mmtrain/errors.h"
 
@@ -15,6 +16,7 @@ namespace {
 
 const char* const kUsage =
     "usage: mmtrain data synth|binding --out DIR [--n N] [--seed S] [--image-size PX] [--image-format png|jpg]\n"
+    "       mmtrain data scenes --out DIR [--scenes N] [--test-scenes N] [--questions Q] [--seed S] [--image-size PX]\n"
     "       mmtrain data fashion-mnist [--idx-dir DIR] --out DIR [--max-train N]\n";
 
 // The flags every built-in data set takes. Reads n, seed and image_size into `options` (whose n
@@ -62,6 +64,30 @@ int run_binding(int argc, char** argv) {
   return 0;
 }
 
+int run_scenes(int argc, char** argv) {
+  ScenesOptions options;
+  Args args("mmtrain data scenes --out DIR [--scenes N] [--test-scenes N] [--questions Q] [--seed S] [--image-size PX]",
+            "Writes the built-in table-top scenes (two to four coloured shapes of two sizes) with questions "
+            "and answers of six types: colour, shape, count, existence, spatial, comparison. train.jsonl "
+            "never asks the colour of a triangle or the shape of a green object; test.jsonl asks the "
+            "trained kinds about new scenes, heldout.jsonl only those combinations.",
+            {{"out", "", "DIR", "output folder"},
+             {"scenes", "", "N", "training scenes (default " + std::to_string(options.train_scenes) + ")"},
+             {"test-scenes", "", "N", "test scenes (default " + std::to_string(options.test_scenes) + ")"},
+             {"questions", "", "Q", "questions per scene (default " + std::to_string(options.questions_per_scene) + ")"},
+             {"seed", "", "S", "random seed (default 0)"},
+             {"image-size", "", "PX", "image side in pixels (default 64)"}});
+  if (!args.parse(argc, argv)) return 0;
+  options.train_scenes = parse_count("--scenes", args.get("scenes").value_or(std::to_string(options.train_scenes)));
+  options.test_scenes = parse_count("--test-scenes", args.get("test-scenes").value_or(std::to_string(options.test_scenes)));
+  options.questions_per_scene = static_cast<int>(
+      parse_count("--questions", args.get("questions").value_or(std::to_string(options.questions_per_scene))));
+  options.seed = static_cast<uint64_t>(parse_count("--seed", args.get("seed").value_or("0")));
+  options.image_size = static_cast<int>(parse_count("--image-size", args.get("image-size").value_or("64")));
+  write_scenes_dataset(args.require("out"), options);
+  return 0;
+}
+
 int run_fashion_mnist(int argc, char** argv) {
   Args args("mmtrain data fashion-mnist [--idx-dir DIR] --out DIR [--max-train N] [--seed S] [--force]",
             "Writes Fashion-MNIST from its IDX files: train/ PNGs with a captioned train.csv, the "
@@ -89,6 +115,7 @@ int run_fashion_mnist(int argc, char** argv) {
 int run_data(int argc, char** argv) {
   if (argc >= 1 && std::string(argv[0]) == "synth") return run_synth(argc - 1, argv + 1);
   if (argc >= 1 && std::string(argv[0]) == "binding") return run_binding(argc - 1, argv + 1);
+  if (argc >= 1 && std::string(argv[0]) == "scenes") return run_scenes(argc - 1, argv + 1);
   if (argc >= 1 && std::string(argv[0]) == "fashion-mnist") return run_fashion_mnist(argc - 1, argv + 1);
   std::cerr << kUsage;
   return argc >= 1 && (std::string(argv[0]) == "--help" || std::string(argv[0]) == "-h") ? 0 : 2;

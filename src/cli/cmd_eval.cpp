@@ -53,9 +53,11 @@ int run_eval(int argc, char** argv) {
   const auto device = resolve_device(loaded.config.run.device);
   loaded.model->to(device);
   EmbedContext context = make_embed_context(loaded.config, loaded.model, loaded.tokenizer, device);
+  context.answers = loaded.answers;
   const Metrics metrics = evaluate(context, loaded.config.eval);
   if (metrics.empty()) {
-    throw ConfigError("eval.zeroshot.path, eval.retrieval.path and eval.captioning.path are all empty: nothing to evaluate");
+    throw ConfigError("eval.zeroshot.path, eval.retrieval.path, eval.captioning.path and eval.vqa.path are all empty: "
+                      "nothing to evaluate");
   }
   print_metrics(metrics);
   if (auto target = args.get("json")) {

@@ -15,6 +15,7 @@ int run_train(int argc, char** argv);
 int run_eval(int argc, char** argv);
 int run_embed(int argc, char** argv);
 int run_caption(int argc, char** argv);
+int run_vqa(int argc, char** argv);
 int run_data(int argc, char** argv);
 int run_tokenizer(int argc, char** argv);
 int run_convert(int argc, char** argv);
@@ -28,6 +29,9 @@ class Args;
 // The images of --images CSV, with --image-key (default filepath) and --separator (default TAB):
 // what embed and caption read.
 PairDataset read_images_option(const Args& args, const std::string& csv);
+
+// For commands whose JSON lines own standard output: the log moves to standard error.
+void log_to_stderr(const std::string& logger_name);
 
 // Prints "metric value" rows, aligned.
 void print_metrics(const std::map<std::string, double>& metrics);

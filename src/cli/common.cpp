@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <torch/cuda.h>
 #include <torch/utils.h>
@@ -16,6 +17,12 @@
 #include "mmtrain/runtime/startup.h"
 
 namespace mmtrain::cli {
+
+void log_to_stderr(const std::string& logger_name) {
+  auto logger = spdlog::stderr_color_mt(logger_name);
+  logger->set_pattern("[%H:%M:%S] [%^%l%$] %v");
+  spdlog::set_default_logger(logger);
+}
 
 void print_metrics(const std::map<std::string, double>& metrics) {
   size_t width = 6;

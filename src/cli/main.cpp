@@ -24,6 +24,7 @@ const Command kCommands[] = {
     {"train", mmtrain::cli::run_train, "train a model from a YAML config (resumable)"},
     {"eval", mmtrain::cli::run_eval, "zero-shot classification and retrieval of a checkpoint"},
     {"caption", mmtrain::cli::run_caption, "caption images with a checkpoint's caption decoder, as JSON lines"},
+    {"vqa", mmtrain::cli::run_vqa, "answer questions about images with a checkpoint's vqa head, as JSON lines"},
     {"embed", mmtrain::cli::run_embed, "write L2-normalised image or text embeddings to .npy"},
     {"data", mmtrain::cli::run_data, "data tools: `data synth` / `data binding` write built-in data sets, `data fashion-mnist` prepares Fashion-MNIST"},
     {"tokenizer", mmtrain::cli::run_tokenizer, "tokenizer tools: `tokenizer train` from captions"},

@@ -189,7 +189,7 @@ inline ListOf list_of(size_t count) { return {count}; }
 
 inline constexpr double kUnbounded = std::numeric_limits<double>::infinity();
 inline const OneOf kActivations = one_of({"gelu", "quick_gelu"});
-inline const OneOf kPairSources = one_of({"csv", "jsonl", "coco", "webdataset"});
+inline const OneOf kPairSources = one_of({"csv", "jsonl", "coco", "vqa", "vqa_v2", "webdataset"});
 
 template <class V>
 void visit_fields(V& v, RunConfig& c) {
@@ -208,6 +208,9 @@ void visit_fields(V& v, PairSourceConfig& c) {
   v("caption_key", c.caption_key, non_empty);
   v("separator", c.separator, single_character);
   v("image_root", c.image_root);
+  v("question_key", c.question_key, non_empty);
+  v("answer_key", c.answer_key, non_empty);
+  v("annotations", c.annotations);
 }
 
 template <class V>
@@ -288,6 +291,7 @@ void visit_fields(V& v, HeadConfig& c) {
   v("layers", c.layers, positive);
   v("heads", c.heads, positive);
   v("mlp_ratio", c.mlp_ratio, positive);
+  v("answers", c.answers, positive);
 }
 
 template <class V>
@@ -393,11 +397,19 @@ void visit_fields(V& v, CaptioningEvalConfig& c) {
 }
 
 template <class V>
+void visit_fields(V& v, VqaEvalConfig& c) {
+  visit_fields(v, static_cast<PairSourceConfig&>(c));
+  v("question_only", c.question_only);
+  v("samples", c.samples, at_least(0));
+}
+
+template <class V>
 void visit_fields(V& v, EvalConfig& c) {
   v("every", c.every, at_least(0));
   v("zeroshot", c.zeroshot);
   v("retrieval", c.retrieval);
   v("captioning", c.captioning);
+  v("vqa", c.vqa);
   v("rerank_k", c.rerank_k, at_least(0));
   v("degraded", c.degraded);
   v("batch_size", c.batch_size, at_least(1));

@@ -93,7 +93,9 @@ void fill_batch_row(Batch& batch, int64_t row, const cv::Mat& rgb, const std::st
 }
 
 void copy_batch_row(Batch& batch, int64_t from, int64_t to) {
-  for (auto* t : {&batch.images, &batch.tokens, &batch.labels, &batch.ids}) (*t)[to].copy_((*t)[from]);
+  for (auto* t : {&batch.images, &batch.tokens, &batch.labels, &batch.ids, &batch.answers}) {
+    if (t->defined()) (*t)[to].copy_((*t)[from]);
+  }
 }
 
 bool Loader::fill_row(Batch& batch, int64_t row, int64_t id) const {
@@ -113,6 +115,9 @@ bool Loader::fill_row(Batch& batch, int64_t row, int64_t id) const {
   const auto& captions = sample.captions;
   const std::string caption = captions.empty() ? std::string() : captions[rng.below(captions.size())];
   fill_batch_row(batch, row, rgb, caption, sample.label, id, transform_seed, tokenizer_.get(), options_);
+  if (options_.answers) {
+    options_.answers->fill_targets(sample.answers, batch.answers.data_ptr<float>() + row * options_.answers->size());
+  }
   return true;
 }
 
@@ -125,6 +130,7 @@ std::optional<Batch> Loader::make_batch(int64_t index) {
   const int64_t count = std::max<int64_t>(0, std::min(per_rank, n - begin));
   Batch batch = allocate_batch(index, count, options_.transform.image_size,
                                tokenizer_ ? options_.context_length : 0, pool_.get());
+  if (options_.answers) batch.answers = torch::empty({count, options_.answers->size()});
   int64_t drawn = 0;
   for (int64_t i = 0; i < count; ++i) {
     int64_t id = order_[begin + i];

@@ -40,10 +40,10 @@ void PairBuilder::add_bad(BadKind kind, int64_t line, const std::string& reason)
   dataset_.bad.push_back({kind, dataset_.source + ":" + std::to_string(line), reason});
 }
 
-void PairBuilder::add(const std::string& image, std::vector<std::string> captions, int64_t line,
-                      int64_t label) {
-  if (image.empty()) return add_bad(BadKind::kBadRow, line, "empty image path");
-  if (!is_valid_utf8(image)) return add_bad(BadKind::kBadUtf8, line, "image path is not valid UTF-8");
+PairSample* PairBuilder::add(const std::string& image, std::vector<std::string> captions, int64_t line,
+                             int64_t label) {
+  if (image.empty()) return add_bad(BadKind::kBadRow, line, "empty image path"), nullptr;
+  if (!is_valid_utf8(image)) return add_bad(BadKind::kBadUtf8, line, "image path is not valid UTF-8"), nullptr;
   const size_t given = captions.size();
   size_t invalid = 0;
   captions.erase(std::remove_if(captions.begin(), captions.end(),
@@ -53,10 +53,12 @@ void PairBuilder::add(const std::string& image, std::vector<std::string> caption
                                 }),
                  captions.end());
   if (captions.empty() && given > 0) {
-    return invalid > 0 ? add_bad(BadKind::kBadUtf8, line, "caption is not valid UTF-8")
-                       : add_bad(BadKind::kEmptyCaption, line, "empty or whitespace caption");
+    invalid > 0 ? add_bad(BadKind::kBadUtf8, line, "caption is not valid UTF-8")
+                : add_bad(BadKind::kEmptyCaption, line, "empty or whitespace caption");
+    return nullptr;
   }
-  dataset_.samples.push_back(PairSample{resolve(image), std::move(captions), label, line});
+  dataset_.samples.push_back(pair_sample(resolve(image), std::move(captions), label, line));
+  return &dataset_.samples.back();
 }
 
 PairDataset PairBuilder::finish() {

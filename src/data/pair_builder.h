@@ -20,7 +20,8 @@ class PairBuilder {
   PairBuilder(const std::string& source, const std::string& image_root);
 
   std::string resolve(const std::string& image) const;
-  void add(const std::string& image, std::vector<std::string> captions, int64_t line, int64_t label = -1);
+  // The sample added, or null when the record was a bad sample (counted).
+  PairSample* add(const std::string& image, std::vector<std::string> captions, int64_t line, int64_t label = -1);
   void add_bad(BadKind kind, int64_t line, const std::string& reason);
   // Logs a summary of what was skipped and hands the data set over.
   PairDataset finish();

@@ -136,7 +136,9 @@ PairDataset read_pair_source(const PairSourceConfig& config, const std::string& 
   }
   if (config.type == "jsonl") return read_pair_jsonl(config.path, config.image_key, config.caption_key, config.image_root);
   if (config.type == "coco") return read_coco_captions(config.path, config.image_root);
-  throw ConfigError(key + ".type: " + config.type + " is a stream; this reads csv, jsonl or coco");
+  if (config.type == "vqa") return read_vqa_jsonl(config);
+  if (config.type == "vqa_v2") return read_vqa_v2(config);
+  throw ConfigError(key + ".type: " + config.type + " is a stream; this reads csv, jsonl, coco, vqa or vqa_v2");
 }
 
 namespace {
@@ -181,7 +183,7 @@ ZeroShotSet read_image_folder(const ZeroShotConfig& config) {
   set.images.source = config.path;
   for (size_t label = 0; label < classes.size(); ++label) {
     for (const auto& file : sorted_entries(classes[label], false)) {
-      set.images.samples.push_back(PairSample{file.string(), {}, static_cast<int64_t>(label), 0});
+      set.images.samples.push_back(pair_sample(file.string(), {}, static_cast<int64_t>(label), 0));
     }
   }
   if (set.images.samples.empty()) throw DataError(config.path + ": no images in the class sub-folders");

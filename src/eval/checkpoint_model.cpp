@@ -17,6 +17,9 @@ CheckpointModel load_checkpoint_model(const std::string& path, torch::Device dev
   loaded.model->to(device);
   loaded.model->eval();
   loaded.state = checkpoint.meta().state;
+  if (!checkpoint.meta().answers.empty()) {
+    loaded.answers = std::make_shared<AnswerVocab>(AnswerVocab::from_text(checkpoint.meta().answers));
+  }
   return loaded;
 }
 

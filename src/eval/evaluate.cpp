@@ -1,4 +1,5 @@
 #include "mmtrain/eval/evaluate.h"
+#include "mmtrain/eval/vqa.h"
 
 #include <unordered_map>
 
@@ -148,7 +149,7 @@ ImageCaptions group_captions_by_image(const PairDataset& pairs) {
   for (const auto& sample : pairs.samples) {
     auto [it, added] = image_index.emplace(sample.image_path, static_cast<int64_t>(set.images->samples.size()));
     if (added) {
-      set.images->samples.push_back(PairSample{sample.image_path, {}, -1, sample.line});
+      set.images->samples.push_back(pair_sample(sample.image_path, {}, -1, sample.line));
       set.captions_of_image.emplace_back();
     }
     for (const auto& caption : sample.captions) {
@@ -206,7 +207,8 @@ Metrics evaluate_degraded(const EmbedContext& clean, const EvalConfig& config) {
 
 }  // namespace
 
-Metrics evaluate(EmbedContext& context, const EvalConfig& config, std::vector<CaptionSample>* captions) {
+Metrics evaluate(EmbedContext& context, const EvalConfig& config, std::vector<CaptionSample>* captions,
+                 VqaEvalResult* vqa) {
   if (config.rerank_k > 0) {
     ModelNeeds rerank;
     rerank.match_head = true;
@@ -222,6 +224,11 @@ Metrics evaluate(EmbedContext& context, const EvalConfig& config, std::vector<Ca
     auto result = evaluate_captioning(context, config.captioning);
     metrics.merge(result.metrics);
     if (captions) *captions = std::move(result.captions);
+  }
+  if (!config.vqa.path.empty()) {
+    auto result = evaluate_vqa(context, config.vqa);
+    metrics.merge(result.metrics);
+    if (vqa) *vqa = std::move(result);
   }
   return metrics;
 }

@@ -156,10 +156,13 @@ double vqa_accuracy(const std::string& predicted, const std::vector<std::string>
     guess = normalize_vqa_answer(guess);
   }
   const auto matches = static_cast<int>(std::count(truth.begin(), truth.end(), guess));
+  if (truth.size() == 1) return matches;  // one reference: leaving it out would leave nothing to match
+  // Full credit at 3 other annotators agreeing (VQA v2's ten), or all the others when fewer.
+  const double full = std::min<double>(3.0, static_cast<double>(truth.size() - 1));
   double sum = 0.0;
   for (const auto& answer : truth) {
     const int others = matches - (answer == guess ? 1 : 0);  // the other annotators' matches
-    sum += std::min(1.0, others / 3.0);
+    sum += std::min(1.0, others / full);
   }
   return sum / static_cast<double>(truth.size());
 }

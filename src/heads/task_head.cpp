@@ -4,6 +4,7 @@
 
 #include "mmtrain/errors.h"
 #include "mmtrain/heads/caption_decoder.h"
+#include "mmtrain/heads/vqa_head.h"
 
 namespace mmtrain {
 
@@ -14,7 +15,10 @@ Registry<HeadEntry>& head_registry() {
 
 void register_builtin_heads() {
   static std::once_flag once;
-  std::call_once(once, [] { register_caption_head(); });
+  std::call_once(once, [] {
+    register_caption_head();
+    register_vqa_head();
+  });
 }
 
 std::shared_ptr<TaskHeadImpl> build_head(const HeadConfig& config, MultimodalModelImpl& model, int embed_dim,
@@ -30,6 +34,7 @@ std::shared_ptr<TaskHeadImpl> build_head(const HeadConfig& config, MultimodalMod
   dims.image_width = model.vision().width();
   dims.text_width = model.text().width();
   dims.embed_dim = embed_dim;
+  dims.fused_width = model.fusion().fused_width();
   dims.vocab = vocab;
   return entry.factory(config, dims);
 }

@@ -62,6 +62,7 @@ void write_checkpoint_file(const std::string& path, torch::nn::Module& model, co
   archive.write("meta/config", bytes_to_tensor(meta.config_yaml));
   archive.write("meta/tokenizer_type", bytes_to_tensor(meta.tokenizer_type));
   archive.write("meta/tokenizer", bytes_to_tensor(meta.tokenizer_bytes));
+  if (!meta.answers.empty()) archive.write("meta/answers", bytes_to_tensor(meta.answers));
   write_int(archive, "state/step", meta.state.step);
   write_int(archive, "state/epoch", meta.state.epoch);
   write_int(archive, "state/batch_in_epoch", meta.state.batch_in_epoch);
@@ -109,6 +110,8 @@ Checkpoint Checkpoint::load(const std::string& path) {
   meta.config_yaml = tensor_to_bytes(read_tensor(archive, "meta/config"));
   meta.tokenizer_type = tensor_to_bytes(read_tensor(archive, "meta/tokenizer_type"));
   meta.tokenizer_bytes = tensor_to_bytes(read_tensor(archive, "meta/tokenizer"));
+  torch::Tensor answers;
+  if (archive.try_read("meta/answers", answers)) meta.answers = tensor_to_bytes(answers);
   meta.state.step = read_int(archive, "state/step");
   meta.state.epoch = read_int(archive, "state/epoch");
   meta.state.batch_in_epoch = read_int(archive, "state/batch_in_epoch");

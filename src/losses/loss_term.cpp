@@ -7,6 +7,7 @@
 #include "mmtrain/losses/itm_loss.h"
 #include "mmtrain/losses/loss.h"
 #include "mmtrain/losses/siglip_loss.h"
+#include "mmtrain/losses/vqa_loss.h"
 
 namespace mmtrain {
 
@@ -42,6 +43,7 @@ void register_builtin_loss_terms() {
     register_siglip_term();
     register_itm_term();
     register_caption_term();
+    register_vqa_terms();
   });
 }
 

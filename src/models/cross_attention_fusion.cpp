@@ -81,7 +81,7 @@ CrossAttentionFusionImpl::CrossAttentionFusionImpl(const MatchFusionOptions& opt
   }
 }
 
-torch::Tensor CrossAttentionFusionImpl::match(const Encoded& image, const Encoded& text) {
+torch::Tensor CrossAttentionFusionImpl::summary(const Encoded& image, const Encoded& text) {
   auto projected = project_tokens(image, text);
   auto x = projected.text;  // [B,Tt,W]
   const auto text_bias = key_padding_bias(padding_of(text), x.scalar_type());
@@ -94,7 +94,7 @@ torch::Tensor CrossAttentionFusionImpl::match(const Encoded& image, const Encode
   }
   const auto end_of_text = end_of_text_index(text);  // [B]
   auto rows = torch::arange(x.size(0), end_of_text.options());
-  return score(x.index({rows, end_of_text}));  // [B,W] -> [B]
+  return x.index({rows, end_of_text});  // [B,W]
 }
 
 }  // namespace mmtrain

@@ -19,7 +19,7 @@ EarlyFusionImpl::EarlyFusionImpl(const MatchFusionOptions& options) : MatchFusio
       "transformer", Transformer(transformer_options_of(options)));
 }
 
-torch::Tensor EarlyFusionImpl::match(const Encoded& image, const Encoded& text) {
+torch::Tensor EarlyFusionImpl::summary(const Encoded& image, const Encoded& text) {
   auto projected = project_tokens(image, text);
   auto text_tokens = projected.text + type_embedding_[kTextType];     // [B,Tt,W]
   auto image_tokens = projected.image + type_embedding_[kImageType];  // [B,Ti,W]
@@ -32,7 +32,7 @@ torch::Tensor EarlyFusionImpl::match(const Encoded& image, const Encoded& text) 
   auto cls_padding = torch::zeros({batch, 1}, text_tokens.options().dtype(torch::kBool));
   auto padding = torch::cat({cls_padding, padding_of(text), padding_of(image)}, 1);  // [B,1+Tt+Ti]
   x = transformer_(x, key_padding_bias(padding, x.scalar_type()));
-  return score(x.select(1, 0));  // [B]
+  return x.select(1, 0);  // [B,W]
 }
 
 }  // namespace mmtrain

@@ -25,7 +25,7 @@ torch::Tensor key_padding_bias(const torch::Tensor& pad_mask, torch::ScalarType 
   return bias.unsqueeze(1).unsqueeze(1);  // [B,1,1,T]
 }
 
-MatchFusionImpl::MatchFusionImpl(const MatchFusionOptions& options) {
+MatchFusionImpl::MatchFusionImpl(const MatchFusionOptions& options) : width_(options.width()) {
   const auto& dims = options.dims();
   dual_ = register_module("dual", std::make_shared<LateFusionImpl>(dims));
   image_input_ = register_module("image_input", torch::nn::Linear(dims.image_width(), options.width()));
@@ -43,9 +43,16 @@ MatchFusionImpl::Projected MatchFusionImpl::project_tokens(const Encoded& image,
   return {linear(image_input_, image.tokens), linear(text_input_, text.tokens)};
 }
 
-torch::Tensor MatchFusionImpl::score(const torch::Tensor& pooled) {
+torch::Tensor MatchFusionImpl::match(const Encoded& image, const Encoded& text) {
+  const auto pooled = summary(image, text);  // [B,W]
   FullPrecisionScope fp32;
-  return linear(match_head_, layer_norm_fp32(ln_final_, pooled)).squeeze(-1);  // [B,W] -> [B]
+  return linear(match_head_, layer_norm_fp32(ln_final_, pooled)).squeeze(-1);  // [B]
+}
+
+torch::Tensor MatchFusionImpl::fused(const Encoded& image, const Encoded& text) {
+  const auto pooled = summary(image, text);  // [B,W]
+  FullPrecisionScope fp32;
+  return layer_norm_fp32(ln_final_, pooled);  // [B,W] float32
 }
 
 }  // namespace mmtrain

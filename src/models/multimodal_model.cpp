@@ -52,6 +52,7 @@ ModelOutput MultimodalModelImpl::forward(const torch::Tensor& images, const torc
   out.text_embeds = fusion_->embed_text(out.text);
   out.logit_scale = fusion_->logit_scale();
   out.token_ids = tokens;
+  if (head_ && head_->reads_fused()) out.fused = fusion_->fused(out.image, out.text);
   return out;
 }
 

@@ -41,12 +41,14 @@ void backward(const torch::Tensor& loss, double loss_scale) {
 
 LossResult forward_backward(MultimodalModelImpl& model, const LossConfig& loss, const torch::Tensor& images,
                             const torch::Tensor& tokens, const std::string& precision, PhaseTimes* times,
-                            const EmbeddingGather& gather, double loss_scale, const MissingInputs& missing) {
+                            const EmbeddingGather& gather, double loss_scale, const MissingInputs& missing,
+                            const torch::Tensor& answers) {
   LossResult result;
   {
     PhaseTimer timer(forward_slot(times));
     AutocastScope autocast(precision, images.device());
-    const ModelOutput output = model.forward(images, tokens, missing);
+    ModelOutput output = model.forward(images, tokens, missing);
+    output.answer_targets = answers;
     if (gather) {
       const GlobalEmbeddings global = gather(output);
       result = compute_loss(loss, output, model, &global);
@@ -66,8 +68,9 @@ LossResult forward_backward(MultimodalModelImpl& model, const LossConfig& loss, 
 
 LossResult accumulate_gradients(MultimodalModelImpl& model, const LossConfig& loss, const torch::Tensor& images,
                                 const torch::Tensor& tokens, int micro_batches, const std::string& precision, PhaseTimes* times,
-                                double loss_scale, const MissingInputs& missing) {
+                                double loss_scale, const MissingInputs& missing, const torch::Tensor& answers) {
   const auto image_chunks = images.chunk(micro_batches);
+  const auto answer_chunks = answers.defined() ? answers.chunk(micro_batches) : std::vector<torch::Tensor>(image_chunks.size());
   const auto token_chunks = tokens.chunk(micro_batches);
   std::vector<torch::Tensor> cached_images, cached_texts;
   // What each micro-batch's first pass drew (patch dropout): its second pass draws the same, so
@@ -95,6 +98,7 @@ LossResult accumulate_gradients(MultimodalModelImpl& model, const LossConfig& lo
       ModelOutput out = model.forward(image_chunks[k], token_chunks[k], missing.chunk(micro_batches, k));
       out.image_embeds = splice(cached_images, out.image_embeds, k);
       out.text_embeds = splice(cached_texts, out.text_embeds, k);
+      out.answer_targets = answer_chunks[k];
       const auto scale = out.logit_scale;
       out.logit_scale = scale.detach() + (scale - scale.detach()) / static_cast<double>(micro_batches);
       result = compute_loss(objective, out, model);

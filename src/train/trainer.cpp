@@ -16,7 +16,9 @@
 #include "mmtrain/data/webdataset_loader.h"
 #include "mmtrain/errors.h"
 #include "mmtrain/eval/captioning.h"
+#include "mmtrain/eval/vqa.h"
 #include "mmtrain/heads/caption_decoder.h"
+#include "mmtrain/heads/task_head.h"
 #include "mmtrain/io/read_file.h"
 #include "mmtrain/io/write_file.h"
 #include "mmtrain/losses/loss.h"
@@ -120,6 +122,8 @@ class Trainer {
   void save_checkpoint_now();
   Metrics evaluate_now();
   void write_caption_samples(const std::vector<CaptionSample>& captions);
+  void write_vqa_samples(const VqaEvalResult& vqa);
+  std::shared_ptr<const AnswerVocab> answer_vocabulary(const std::optional<Checkpoint>& checkpoint) const;
   CheckpointMeta meta() const;
   void write_record(const nlohmann::json& record);
   void write_bad_sample_counts();
@@ -135,6 +139,7 @@ class Trainer {
   std::unique_ptr<DataParallel> dp_;
   TrainingData data_;
   std::shared_ptr<const Tokenizer> tokenizer_;
+  std::shared_ptr<const AnswerVocab> answers_;  // a vqa head's vocabulary; null otherwise
   MultimodalModel model_{nullptr};
   std::unique_ptr<FusedAdamW> optimizer_;
   LossScaler scaler_{false};  // fp16 only
@@ -250,6 +255,7 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
     }
   }
 
+  answers_ = answer_vocabulary(checkpoint);
   torch::manual_seed(static_cast<uint64_t>(config_.run.seed));
   model_ = build_model(config_.model, TextVocab{tokenizer_->vocab_size(), tokenizer_->eos_id(), tokenizer_->pad_id()});
   attach_loss_parameters(*model_, config_.loss);
@@ -289,7 +295,7 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
   loader_ = options_.synthetic_batches
                 ? make_synthetic_source()
                 : make_training_source(config_, data_.dataset, tokenizer_, data_.bad_samples, dp_->rank(),
-                                       dp_->world_size());
+                                       dp_->world_size(), answers_);
   if (data_.dataset && loader_->batches_per_epoch() == 0 && !options_.synthetic_batches) {
     throw DataError(data.path + ": " + std::to_string(data_.dataset->samples.size()) +
                     " pairs, fewer than one batch of train.batch_size " +
@@ -303,12 +309,33 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
                                          : config_.train.epochs * loader_->batches_per_epoch();
 }
 
+// The vocabulary a head that scores answers (vqa) is sized by: the checkpoint's when resuming, else
+// the most frequent answers of the training data, built the same on every rank.
+std::shared_ptr<const AnswerVocab> Trainer::answer_vocabulary(const std::optional<Checkpoint>& checkpoint) const {
+  const auto& head = config_.model.head;
+  if (head.type.empty()) return nullptr;
+  register_builtin_heads();
+  if (!head_registry().find(head.type, "model.head.type").descriptor.answers) return nullptr;
+  if (checkpoint && !checkpoint->meta().answers.empty()) {
+    return std::make_shared<AnswerVocab>(AnswerVocab::from_text(checkpoint->meta().answers));
+  }
+  if (!data_.dataset) {
+    throw ConfigError("data.train.type: the " + head.type + " head trains on question-answer data (vqa or vqa_v2)");
+  }
+  auto vocab = std::make_shared<AnswerVocab>(AnswerVocab::build(*data_.dataset, head.answers));
+  std::string first;
+  for (int64_t i = 0; i < std::min<int64_t>(8, vocab->size()); ++i) first += " " + vocab->answers()[static_cast<size_t>(i)];
+  spdlog::info("answer vocabulary: {} answers for {} outputs (most frequent:{})", vocab->size(), head.answers, first);
+  return vocab;
+}
+
 bool Trainer::step(const Batch& batch) {
   last_lr_ = learning_rate_at(state_.step, total_steps_, config_.optim);
   set_learning_rate(*optimizer_, last_lr_);
   clear_gradients(*optimizer_);
   auto images = to_device(batch.images, device_);
   auto tokens = to_device(batch.tokens, device_);
+  const auto answers = batch.answers.defined() ? to_device(batch.answers, device_) : torch::Tensor();
   const MissingInputs missing = apply_modality_dropout(images, tokens);
   apply_image_dropout(images);
   EmbeddingGather gather;
@@ -317,9 +344,9 @@ bool Trainer::step(const Batch& batch) {
   PhaseTimes phases;
   last_terms_ = micro_batches > 1
                     ? accumulate_gradients(*model_, config_.loss, images, tokens, micro_batches,
-                                           config_.train.precision, &phases, scaler_.scale(), missing)
+                                           config_.train.precision, &phases, scaler_.scale(), missing, answers)
                     : forward_backward(*model_, config_.loss, images, tokens, config_.train.precision, &phases,
-                                       gather, scaler_.scale(), missing);
+                                       gather, scaler_.scale(), missing, answers);
   clock_.add(StepPhase::kForward, phases.forward);
   clock_.add(StepPhase::kBackward, phases.backward);
   // Each rank holds the loss of its rows; the one-process loss is their mean.
@@ -457,6 +484,7 @@ CheckpointMeta Trainer::meta() const {
   meta.config_yaml = config_to_yaml(config_);
   meta.tokenizer_type = tokenizer_->type();
   meta.tokenizer_bytes = tokenizer_->model_bytes();
+  if (answers_) meta.answers = answers_->to_text();
   meta.state = state_;
   return meta;
 }
@@ -494,14 +522,40 @@ void Trainer::write_caption_samples(const std::vector<CaptionSample>& captions) 
   write_file_atomically(run_dir_.file("captions.jsonl"), lines);
 }
 
+// The first eval.vqa.samples answered questions, for the report to show beside their images:
+// <run>/answers.jsonl, replaced at each evaluation.
+void Trainer::write_vqa_samples(const VqaEvalResult& vqa) {
+  const size_t count = std::min(vqa.answers.size(), static_cast<size_t>(config_.eval.vqa.samples));
+  if (count == 0) return;
+  std::string lines;
+  for (size_t i = 0; i < count; ++i) {
+    const VqaAnswer& answer = vqa.answers[i];
+    const PairSample& sample = vqa.questions->samples[static_cast<size_t>(answer.row)];
+    const nlohmann::json record = {{"step", state_.step},
+                                   {"image", std::filesystem::absolute(sample.image_path).string()},
+                                   {"question", sample.captions.front()},
+                                   {"answer", answer.answer},
+                                   {"accuracy", answer.accuracy},
+                                   {"references", sample.answers},
+                                   {"question_type", sample.question_type}};
+    lines += record.dump() + "\n";
+    if (i < 3) spdlog::info("{} {} -> \"{}\" (reference \"{}\")", sample.image_path, sample.captions.front(), answer.answer,
+                            sample.answers.empty() ? "" : sample.answers.front());
+  }
+  write_file_atomically(run_dir_.file("answers.jsonl"), lines);
+}
+
 Metrics Trainer::evaluate_now() {
   if (!dp_->is_main()) return {};  // the others wait at their next collective
   EmbedContext context = make_embed_context(config_, model_, tokenizer_, device_);
+  context.answers = answers_;
   std::vector<CaptionSample> captions;
-  Metrics metrics = evaluate(context, config_.eval, &captions);
+  VqaEvalResult vqa;
+  Metrics metrics = evaluate(context, config_.eval, &captions, &vqa);
   model_->train();
   if (metrics.empty()) return metrics;
   write_caption_samples(captions);
+  write_vqa_samples(vqa);
 
   nlohmann::json record = {{"kind", "eval"}, {"step", state_.step}};
   std::string line;

@@ -488,7 +488,7 @@ Config non_default_config() {
   c.train = {512, 4, 1000, 0, "bf16", 1, 0, 1, 0.25};
   c.eval.every = 100;
   c.eval.zeroshot = {"image_folder", "/z", "img", "y", ",", "names.txt", "t.txt"};
-  c.eval.retrieval = {"coco", "/r.json", "f", "t", "|", "/coco/val2017"};
+  c.eval.retrieval = {"coco", "/r.json", "f", "t", "|", "/coco/val2017", "question", "answers", ""};
   c.eval.rerank_k = 10;
   c.eval.batch_size = 32;
   c.eval.best_metric = "retrieval/image_to_text_R@1";

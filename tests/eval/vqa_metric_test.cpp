@@ -57,5 +57,15 @@ TEST(VqaMetric, PartialCreditCountsTheOtherNineAnnotators) {
   EXPECT_THROW(vqa_accuracy("x", {}), DataError);
 }
 
+TEST(VqaMetric, FewerAnnotatorsNeedAllTheOthersAndOneReferenceIsAnExactMatch) {
+  EXPECT_DOUBLE_EQ(vqa_accuracy("red", {"red"}), 1.0);
+  EXPECT_DOUBLE_EQ(vqa_accuracy("Red.", {"red"}), 0.0);  // unanimous: not normalised, as officially
+  EXPECT_DOUBLE_EQ(vqa_accuracy("blue", {"red"}), 0.0);
+  EXPECT_DOUBLE_EQ(vqa_accuracy("2", {"two", "2"}), 1.0);  // disagreeing: normalised, both match
+  // Three annotators, two say "yes": leaving out a "yes" leaves 1 of the 2 others (1/2), leaving out
+  // the "no" leaves both (1).
+  EXPECT_DOUBLE_EQ(vqa_accuracy("yes", {"yes", "yes", "no"}), (0.5 + 0.5 + 1.0) / 3);
+}
+
 }  // namespace
 }  // namespace mmtrain

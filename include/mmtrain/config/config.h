@@ -18,12 +18,16 @@ struct RunConfig {
 
 // Where image-caption pairs come from: training and retrieval read the same kinds of source.
 struct PairSourceConfig {
-  std::string type = "csv";  // csv | jsonl | coco | webdataset (training only)
+  std::string type = "csv";  // csv | jsonl | coco | vqa | vqa_v2 | webdataset (training only)
   std::string path;          // csv/jsonl/coco: the file; webdataset: shard pattern(s)
   std::string image_key = "filepath";  // csv column, jsonl key; webdataset: image extensions ("jpg,png")
   std::string caption_key = "title";   // one or several ("a,b"); webdataset: caption extension
   std::string separator = "\t";
   std::string image_root;  // images relative to this folder (default: the file's folder)
+  // Question answering (type vqa: JSONL keys; vqa_v2: the annotations JSON beside the questions).
+  std::string question_key = "question";
+  std::string answer_key = "answers";
+  std::string annotations;
 };
 
 struct TrainDataConfig : PairSourceConfig {
@@ -117,6 +121,7 @@ struct HeadConfig {
   int layers = 2;        // caption: decoder layers (causal self-attention, cross-attention to the image)
   int heads = 8;         // caption: attention heads over the text tower's width
   double mlp_ratio = 4.0;
+  int answers = 1000;    // vqa: outputs; the vocabulary is the most frequent training answers, up to this many
 };
 
 struct LockConfig {
@@ -232,11 +237,21 @@ struct CaptioningEvalConfig : PairSourceConfig {
   int samples = 12;  // generated captions kept with their images for the report
 };
 
+// Questions answered with the vqa head and scored with VQA v2's accuracy (eval/vqa.h): vqa/accuracy,
+// vqa/<question type>, and vqa/question_only (the same questions with every image blanked: how much
+// the image contributes).
+struct VqaEvalConfig : PairSourceConfig {
+  VqaEvalConfig() { type = "vqa"; }
+  bool question_only = true;
+  int samples = 12;  // answered questions kept with their images for the report
+};
+
 struct EvalConfig {
   int64_t every = 0;  // steps; 0 = at the end only
   ZeroShotConfig zeroshot;
   RetrievalConfig retrieval;
   CaptioningEvalConfig captioning;
+  VqaEvalConfig vqa;
   int rerank_k = 0;
   // Zero-shot and retrieval also with degraded images (a Gaussian blur; half of each image occluded,
   // which half drawn from run.seed), reported beside the clean figures as <metric>@blur and

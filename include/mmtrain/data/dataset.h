@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mmtrain/config/config.h"
@@ -16,7 +17,23 @@ struct PairSample {
   std::vector<std::string> captions;  // one is drawn per sample and epoch; empty for labelled sets
   int64_t label = -1;                 // zero-shot class index, -1 when not labelled
   int64_t line = 0;                   // where it came from, for messages
+  // Question answering (data type vqa or vqa_v2; captions hold the one question): the annotators'
+  // answers (ten in VQA v2, any number of at least one), the type its accuracy is reported under,
+  // and VQA v2's question id (-1 elsewhere).
+  std::vector<std::string> answers;
+  std::string question_type;
+  int64_t question_id = -1;
 };
+
+// A sample without answers: an image-caption pair or a labelled image.
+inline PairSample pair_sample(std::string image_path, std::vector<std::string> captions, int64_t label, int64_t line) {
+  PairSample sample;
+  sample.image_path = std::move(image_path);
+  sample.captions = std::move(captions);
+  sample.label = label;
+  sample.line = line;
+  return sample;
+}
 
 struct PairDataset {
   std::string source;  // the file read
@@ -35,7 +52,17 @@ PairDataset read_pair_jsonl(const std::string& path, const std::string& image_ke
 // COCO captions annotations ({"images": [{id, file_name}], "annotations": [{image_id, caption}]}):
 // one sample per caption, so every caption of an image is a pair; images under image_root.
 PairDataset read_coco_captions(const std::string& path, const std::string& image_root = "");
-// csv, jsonl or coco by config.type; `key` names the config section in errors.
+// Question-answer rows: one JSON object per line, {"<image_key>" (default "image"): "a.png", "<question_key>": "...",
+// "<answer_key>": "..." or [...], "question_type": "..." (optional)}. Rows without answers are
+// kept (questions to answer, not to score).
+PairDataset read_vqa_jsonl(const PairSourceConfig& config);
+// VQA v2 as published: the questions JSON (config.path: {"data_subtype", "questions": [{image_id,
+// question, question_id}]}) and, when config.annotations is set, the annotations JSON
+// ({"annotations": [{question_id, answers: [{answer}], answer_type}]}). Images are COCO's
+// <image_root>/COCO_<data_subtype>_<image_id, 12 digits>.jpg; accuracy is reported per answer_type
+// (yes/no, number, other) as the official summary reports it.
+PairDataset read_vqa_v2(const PairSourceConfig& config);
+// csv, jsonl, coco, vqa or vqa_v2 by config.type; `key` names the config section in errors.
 PairDataset read_pair_source(const PairSourceConfig& config, const std::string& key);
 
 // Labelled images for zero-shot and their class names: csv (a label column, names from the

@@ -15,6 +15,7 @@
 
 #include <torch/types.h>
 
+#include "mmtrain/data/answer_vocab.h"
 #include "mmtrain/data/bad_samples.h"
 #include "mmtrain/data/buffer_pool.h"
 #include "mmtrain/data/dataset.h"
@@ -29,6 +30,7 @@ struct Batch {
   torch::Tensor tokens;  // [B,L] int64 (empty [B,0] without a tokenizer)
   torch::Tensor labels;  // [B] int64, -1 where unlabelled
   torch::Tensor ids;     // [B] int64 sample indices into the data set
+  torch::Tensor answers; // [B,K] float32 soft answer scores over an AnswerVocab; undefined without one
 };
 
 struct LoaderOptions {
@@ -43,6 +45,8 @@ struct LoaderOptions {
   int context_length = 77;
   int prefetch = 4;  // batches in flight beyond the one being consumed
   TransformOptions transform;
+  // Question answering: each row's answers become soft scores over this vocabulary (Batch::answers).
+  std::shared_ptr<const AnswerVocab> answers;
 };
 
 // What the trainer draws batches from: a map-style data set (Loader) or a stream of shards

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mmtrain/config/config.h"
+#include "mmtrain/data/answer_vocab.h"
 #include "mmtrain/data/dataset.h"
 #include "mmtrain/data/transforms.h"
 #include "mmtrain/eval/degrade.h"
@@ -26,6 +27,7 @@ struct EmbedContext {
   torch::Device device = torch::kCPU;
   Degradation degradation = Degradation::kNone;  // applied to every image batch (eval/degrade.h)
   uint64_t seed = 0;                             // run.seed: what the degradation draws from
+  std::shared_ptr<const AnswerVocab> answers;    // a vqa head's vocabulary (the checkpoint's); null otherwise
 };
 
 // Eval transform at the model's image size, context length, workers and eval batch size from config.

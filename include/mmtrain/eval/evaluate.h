@@ -22,10 +22,12 @@ torch::Tensor zero_shot_classifier(EmbedContext& context, const std::vector<std:
 Metrics evaluate_zero_shot(EmbedContext& context, const ZeroShotConfig& config, int rerank_k = 0);
 Metrics evaluate_retrieval(EmbedContext& context, const RetrievalConfig& config, int rerank_k = 0);
 struct CaptionSample;  // eval/captioning.h
+struct VqaEvalResult;  // eval/vqa.h
 
-// Runs whichever of zero-shot, retrieval and captioning has a path; an empty result when none
-// does. `captions`, when given, receives the generated captions.
-Metrics evaluate(EmbedContext& context, const EvalConfig& config, std::vector<CaptionSample>* captions = nullptr);
+// Runs whichever of zero-shot, retrieval, captioning and VQA has a path; an empty result when none
+// does. `captions` and `vqa`, when given, receive the generated captions and the answers.
+Metrics evaluate(EmbedContext& context, const EvalConfig& config, std::vector<CaptionSample>* captions = nullptr,
+                 VqaEvalResult* vqa = nullptr);
 
 // An image listed on several rows (COCO's five captions) is one image with several captions.
 struct ImageCaptions {

@@ -22,7 +22,9 @@ namespace mmtrain {
 std::string normalize_vqa_answer(const std::string& answer);
 
 // One question: the predicted answer against the annotators' answers (ten in VQA v2; any number
-// of at least one here) -> [0, 1].
+// of at least one here) -> [0, 1]. With fewer than four annotators, full credit needs all the
+// others to agree (min(3, n-1) of them), and a single reference answer is an exact match: the
+// official rule, which leaves one annotator out, would score any answer 0 there.
 double vqa_accuracy(const std::string& predicted, const std::vector<std::string>& answers);
 
 struct VqaQuestionResult {

@@ -20,6 +20,9 @@ struct HeadDescriptor {
   // (a decoder attending to image patches) are given whatever the fusion; the fusion's match head
   // only by a fused type: build_head refuses a model whose fusion cannot give it.
   ModelNeeds needs;
+  // The head scores an answer vocabulary built from the training answers (vqa): the trainer builds
+  // it and checkpoints keep it.
+  bool answers = false;
 };
 
 // What a head is sized by: the towers' widths D, the embedding width E, the tokenizer.
@@ -27,6 +30,7 @@ struct HeadDims {
   int image_width = 0;
   int text_width = 0;
   int embed_dim = 0;
+  int fused_width = 0;  // the fusion's joint representation; 0 for late fusion
   TextVocab vocab;
 };
 
@@ -39,7 +43,7 @@ struct HeadEntry {
 
 Registry<HeadEntry>& head_registry();
 
-// Idempotent: registers caption.
+// Idempotent: registers caption and vqa.
 void register_builtin_heads();
 
 // The head `config.type` sized for `model`. Throws ConfigError naming model.head.type for an

@@ -32,6 +32,9 @@ struct CheckpointMeta {
   std::string config_yaml;  // the resolved config
   std::string tokenizer_type;
   std::string tokenizer_bytes;
+  // A VQA head's answer vocabulary, one answer per line (AnswerVocab::to_text); "" without one.
+  // Optional in the file: older checkpoints have none.
+  std::string answers;
   TrainState state;
 };
 

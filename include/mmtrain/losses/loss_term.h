@@ -71,7 +71,7 @@ struct LossTermEntry {
 
 Registry<LossTermEntry>& loss_term_registry();
 
-// Idempotent: registers clip, siglip, itm and caption.
+// Idempotent: registers clip, siglip, itm, caption, vqa and vqa_ce.
 void register_builtin_loss_terms();
 
 }  // namespace mmtrain

@@ -53,11 +53,13 @@ TORCH_MODULE(CrossAttentionBlock);
 class CrossAttentionFusionImpl : public MatchFusionImpl {
  public:
   explicit CrossAttentionFusionImpl(const MatchFusionOptions& options);
-  // The summary is the end-of-text position (the last one not padding; the last position when
+  // The summary (what the match head scores) is the end-of-text position (the last one not padding; the last position when
   // the text has no pad_mask), not the first: the text tower is causal, so its start-of-text
   // token saw nothing of the caption, while its end-of-text token is the one it pools, the same
-  // the contrastive path uses. -> [B]
-  torch::Tensor match(const Encoded& image, const Encoded& text) override;
+  // the contrastive path uses.
+
+ protected:
+  torch::Tensor summary(const Encoded& image, const Encoded& text) override;  // -> [B,W]
 
  private:
   torch::nn::ModuleList blocks_;

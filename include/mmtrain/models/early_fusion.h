@@ -11,7 +11,9 @@ namespace mmtrain {
 class EarlyFusionImpl : public MatchFusionImpl {
  public:
   explicit EarlyFusionImpl(const MatchFusionOptions& options);
-  torch::Tensor match(const Encoded& image, const Encoded& text) override;  // -> [B]
+
+ protected:
+  torch::Tensor summary(const Encoded& image, const Encoded& text) override;  // -> [B,W]
 
  private:
   torch::Tensor cls_token_;       // [W]   the summary token the match head reads

@@ -31,6 +31,10 @@ class FusionImpl : public torch::nn::Module {
   // Match logits of aligned pairs: image i with text i -> [B]. Only fused types have one.
   virtual bool has_match() const { return false; }
   virtual torch::Tensor match(const Encoded& image, const Encoded& text);
+  // The joint representation of aligned pairs, what the match head scores: [B,fused_width()]
+  // after the fusion's final norm. Task heads over (image, text) pairs (VQA) read it. Fused types only.
+  virtual torch::Tensor fused(const Encoded& image, const Encoded& text);
+  virtual int fused_width() const { return 0; }
   // The fusion's parameters that belong to one tower's side (its projection): locking a tower
   // (LiT) freezes them with it.
   virtual std::vector<torch::Tensor> image_side_parameters() { return {}; }

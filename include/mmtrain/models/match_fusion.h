@@ -37,6 +37,9 @@ class MatchFusionImpl : public FusionImpl {
   torch::Tensor logit_scale() override { return dual_->logit_scale(); }
   void clamp_parameters() override { dual_->clamp_parameters(); }
   bool has_match() const override { return true; }
+  torch::Tensor match(const Encoded& image, const Encoded& text) final;  // -> [B]
+  torch::Tensor fused(const Encoded& image, const Encoded& text) final;  // -> [B,W]
+  int fused_width() const final { return width_; }
   // Only the dual encoder's projections are a tower's side: the fusion encoder (its input
   // projections included) reads a locked tower's outputs and keeps training, as in LiT.
   std::vector<torch::Tensor> image_side_parameters() override {
@@ -54,10 +57,11 @@ class MatchFusionImpl : public FusionImpl {
     torch::Tensor text;   // [B,Tt,W]
   };
   Projected project_tokens(const Encoded& image, const Encoded& text);
-  // The fused summary token [B,W] -> final LayerNorm, match logit [B] (fp32 like all logits).
-  torch::Tensor score(const torch::Tensor& pooled);
+  // The fused summary token of aligned pairs, before the final norm: [B,W].
+  virtual torch::Tensor summary(const Encoded& image, const Encoded& text) = 0;
 
  private:
+  int width_ = 0;
   std::shared_ptr<LateFusionImpl> dual_;
   torch::nn::Linear image_input_{nullptr};  // D_img -> W
   torch::nn::Linear text_input_{nullptr};   // D_txt -> W

@@ -16,6 +16,10 @@ struct ModelOutput {
   torch::Tensor text_embeds;   // [B,E] L2-normalised
   torch::Tensor logit_scale;   // []
   torch::Tensor token_ids;     // [B,L] int64, what the text tower read (a decoder's targets)
+  torch::Tensor fused;         // [B,W] the fusion's joint representation; only for a head that reads it
+  // [B,K] soft answer scores of the batch (Batch::answers): set by the caller beside the model's
+  // outputs for the terms that train on them; undefined otherwise.
+  torch::Tensor answer_targets;
 };
 
 // The rows of a batch whose image or caption counts as missing: [B] bool, true = missing;
@@ -33,6 +37,8 @@ class TaskHeadImpl : public torch::nn::Module {
   virtual torch::Tensor forward(const ModelOutput& output) = 0;
   // The head reads the towers' token outputs, not only their pooled summaries.
   virtual bool reads_tokens() const = 0;
+  // The head reads the fusion's joint representation (ModelOutput::fused).
+  virtual bool reads_fused() const { return false; }
 };
 
 class MultimodalModelImpl : public torch::nn::Module {

@@ -1,0 +1,158 @@
+#include "mmtrain/data/scenes.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+
+#include "mmtrain/data/dataset.h"
+#include "support/temp_dir.h"
+
+namespace mmtrain {
+namespace {
+
+namespace fs = std::filesystem;
+
+// What the scene says about a question, computed here from the objects (not from the generator's
+// askers): the answer a correct model must give.
+std::string expected_answer(const Scene& scene, const std::string& question) {
+  std::smatch m;
+  const auto& colours = scene_colours();
+  const auto& shapes = scene_shapes();
+  auto colour_index = [&](const std::string& name) { return int(std::find(colours.begin(), colours.end(), name) - colours.begin()); };
+  auto shape_index = [&](const std::string& name) { return int(std::find(shapes.begin(), shapes.end(), name) - shapes.begin()); };
+  auto find = [&](const std::string& colour, const std::string& shape) -> const SceneObject* {
+    for (const auto& o : scene.objects) {
+      if (o.colour == colour_index(colour) && o.shape == shape_index(shape)) return &o;
+    }
+    return nullptr;
+  };
+  auto count = [&](auto pick) { return std::to_string(std::count_if(scene.objects.begin(), scene.objects.end(), pick)); };
+  if (std::regex_match(question, m, std::regex("what colour is the (\\w+)\\?"))) {
+    for (const auto& o : scene.objects) {
+      if (o.shape == shape_index(m[1])) return colours[o.colour];
+    }
+  }
+  if (std::regex_match(question, m, std::regex("what shape is the (\\w+) object\\?"))) {
+    for (const auto& o : scene.objects) {
+      if (o.colour == colour_index(m[1])) return shapes[o.shape];
+    }
+  }
+  if (std::regex_match(question, m, std::regex("how many (\\w+) objects are there\\?"))) {
+    return count([&](const SceneObject& o) { return o.colour == colour_index(m[1]); });
+  }
+  if (std::regex_match(question, m, std::regex("how many (\\w+)s are there\\?"))) {
+    return count([&](const SceneObject& o) { return o.shape == shape_index(m[1]); });
+  }
+  if (std::regex_match(question, m, std::regex("is there a (\\w+) (\\w+)\\?"))) return find(m[1], m[2]) ? "yes" : "no";
+  if (std::regex_match(question, m, std::regex("is the (\\w+) (\\w+) (left of|right of|above|below|larger than|the same size as) the (\\w+) (\\w+)\\?"))) {
+    const SceneObject* a = find(m[1], m[2]);
+    const SceneObject* b = find(m[4], m[5]);
+    if (!a || !b) return "?";
+    const std::string relation = m[3];
+    bool holds = relation == "left of" ? a->x < b->x : relation == "right of" ? a->x > b->x
+               : relation == "above" ? a->y < b->y : relation == "below" ? a->y > b->y
+               : relation == "larger than" ? a->large && !b->large : a->large == b->large;
+    return holds ? "yes" : "no";
+  }
+  return "?";
+}
+
+TEST(Scenes, TheSameSeedGivesTheSameSceneAndObjectsDifferInColourOrShapeAndDoNotOverlap) {
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    const Scene a = random_scene(seed), b = random_scene(seed);
+    ASSERT_EQ(a.objects.size(), b.objects.size());
+    ASSERT_GE(a.objects.size(), 2u);
+    ASSERT_LE(a.objects.size(), 4u);
+    for (size_t i = 0; i < a.objects.size(); ++i) {
+      EXPECT_EQ(a.objects[i].x, b.objects[i].x);
+      for (size_t j = i + 1; j < a.objects.size(); ++j) {
+        const auto &p = a.objects[i], &q = a.objects[j];
+        EXPECT_FALSE(p.colour == q.colour && p.shape == q.shape) << "seed " << seed;
+        EXPECT_GT(std::hypot(p.x - q.x, p.y - q.y), 0.13 * (p.large + q.large) + 0.075 * (2 - p.large - q.large))
+            << "seed " << seed << ": objects " << i << " and " << j << " overlap";
+      }
+    }
+  }
+  EXPECT_NE(random_scene(1).objects.front().x, random_scene(2).objects.front().x);
+}
+
+TEST(Scenes, EveryAnswerIsWhatTheSceneShowsAndTheHeldOutCombinationsAreAskedOnlyInTheHeldOutSplit) {
+  std::map<std::string, int> types;
+  int held_out = 0;
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    const Scene scene = random_scene(seed);
+    for (const auto& q : scene_questions(scene, seed + 1000, 6, false)) {
+      EXPECT_EQ(q.answer, expected_answer(scene, q.question)) << q.question;
+      EXPECT_FALSE(q.held_out);
+      EXPECT_EQ(q.question.find("colour is the triangle"), std::string::npos) << q.question;
+      EXPECT_EQ(q.question.find("shape is the green"), std::string::npos) << q.question;
+      ++types[q.type];
+    }
+    for (const auto& q : scene_questions(scene, seed + 2000, 2, true)) {
+      EXPECT_EQ(q.answer, expected_answer(scene, q.question)) << q.question;
+      EXPECT_TRUE(q.held_out);
+      const bool combination = q.question == "what colour is the triangle?" || q.question == "what shape is the green object?";
+      EXPECT_TRUE(combination) << q.question;
+      ++held_out;
+    }
+  }
+  for (const char* type : {"colour", "shape", "count", "existence", "spatial", "comparison"}) {
+    EXPECT_GT(types[type], 100) << type;  // every type is asked, and often
+  }
+  EXPECT_GT(held_out, 50);
+}
+
+TEST(Scenes, RenderingIsDeterministicAndShowsEveryObjectsColourAtItsCentre) {
+  const Scene scene = random_scene(5);
+  const cv::Mat a = render_scene(scene, 64, 9), b = render_scene(scene, 64, 9);
+  ASSERT_EQ(a.size(), cv::Size(64, 64));
+  EXPECT_EQ(cv::norm(a, b, cv::NORM_INF), 0.0);
+  const cv::Mat table = render_scene(Scene{{}, scene.table_shade}, 64, 9);
+  for (const auto& o : scene.objects) {
+    const cv::Point centre(int(o.x * 64), int(o.y * 64));
+    const cv::Vec3b object = a.at<cv::Vec3b>(centre), empty = table.at<cv::Vec3b>(centre);
+    EXPECT_GT(cv::norm(cv::Vec3d(object) - cv::Vec3d(empty)), 60.0) << object_name(o, true);
+  }
+}
+
+TEST(Scenes, WrittenSplitsListImagesThatExistAndReadAsQuestionAnswerData) {
+  test::TempDir dir;
+  ScenesOptions options;
+  options.train_scenes = 30;
+  options.test_scenes = 20;
+  options.questions_per_scene = 3;
+  write_scenes_dataset(dir.path().string(), options);
+  PairSourceConfig source;
+  source.type = "vqa";
+  source.path = (dir.path() / "train.jsonl").string();
+  const PairDataset train = read_pair_source(source, "test");
+  EXPECT_TRUE(train.bad.empty());
+  EXPECT_EQ(train.samples.size(), 90u);
+  for (const auto& sample : train.samples) {
+    ASSERT_TRUE(fs::exists(sample.image_path)) << sample.image_path;
+    ASSERT_EQ(sample.answers.size(), 1u);
+    EXPECT_FALSE(sample.question_type.empty());
+  }
+  source.path = (dir.path() / "heldout.jsonl").string();
+  const PairDataset held_out = read_pair_source(source, "test");
+  EXPECT_GT(held_out.samples.size(), 0u);
+  for (const auto& sample : held_out.samples) EXPECT_NE(sample.image_path.find("images/test/"), std::string::npos);
+  // The scene records name every object of every image.
+  std::ifstream scenes(dir.path() / "test_scenes.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(scenes, line); ++lines) {
+    EXPECT_GE(nlohmann::json::parse(line)["objects"].size(), 2u);
+  }
+  EXPECT_EQ(lines, 20);
+}
+
+}  // namespace
+}  // namespace mmtrain
