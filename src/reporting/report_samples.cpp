@@ -34,13 +34,45 @@ std::string embedded_image(const std::string& path) {
   return "<img alt=\"\" src=\"data:" + media_type(path) + ";base64," + base64(bytes) + "\">";
 }
 
-std::string sample_figure(const json& sample) {
+std::string references_of(const json& sample) {
   std::string references;
   for (const auto& reference : sample.value("references", json::array())) {
-    references += "<div class=\"reference\">" + escape_html(reference.get<std::string>()) + "</div>";
+    if (reference.is_string()) references += "<div class=\"reference\">" + escape_html(reference.get<std::string>()) + "</div>";
   }
+  return references;
+}
+
+std::string caption_figure(const json& sample) {
   return "<figure>" + embedded_image(sample.value("image", "")) + "<figcaption><div class=\"generated\">" +
-         escape_html(sample.value("caption", "")) + "</div>" + references + "</figcaption></figure>\n";
+         escape_html(sample.value("caption", "")) + "</div>" + references_of(sample) + "</figcaption></figure>\n";
+}
+
+// The question, the answer in bold marked right (any credit) or wrong, the reference answers.
+std::string answer_figure(const json& sample) {
+  const bool right = sample.value("accuracy", 0.0) > 0.0;
+  return "<figure>" + embedded_image(sample.value("image", "")) + "<figcaption><div class=\"question\">" +
+         escape_html(sample.value("question", "")) + "</div><div class=\"generated\">" +
+         escape_html(sample.value("answer", "")) + (right ? " &#10003;" : " &#10007;") + "</div>" +
+         references_of(sample) + "</figcaption></figure>\n";
+}
+
+// A section of the figures of `file` (one JSON object per line, each with its step), "" without it.
+std::string samples_section(const fs::path& run_dir, const std::string& file, const std::string& id,
+                            const std::string& heading, const std::string& note,
+                            std::string (*figure)(const json&)) {
+  std::ifstream in(run_dir / file);
+  if (!in) return "";
+  std::string figures;
+  int64_t step = -1;
+  for (std::string line; std::getline(in, line);) {
+    const json sample = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!sample.is_object()) continue;  // a torn line
+    step = sample.value("step", step);
+    figures += figure(sample);
+  }
+  if (figures.empty()) return "";
+  return "<section id=\"" + id + "\">\n<h2>" + heading + "</h2>\n<p class=\"path\">at step " + std::to_string(step) +
+         ": " + note + "</p>\n<div class=\"samples\">\n" + figures + "</div>\n</section>\n";
 }
 
 }  // namespace
@@ -59,20 +91,15 @@ std::string base64(const std::string& bytes) {
 }
 
 std::string caption_samples_section(const fs::path& run_dir) {
-  std::ifstream in(run_dir / "captions.jsonl");
-  if (!in) return "";
-  std::string figures;
-  int64_t step = -1;
-  for (std::string line; std::getline(in, line);) {
-    const json sample = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!sample.is_object()) continue;  // a torn line
-    step = sample.value("step", step);
-    figures += sample_figure(sample);
-  }
-  if (figures.empty()) return "";
-  return "<section id=\"samples\">\n<h2>Sample captions</h2>\n<p class=\"path\">generated at step " +
-         std::to_string(step) + ", bold; the references below</p>\n<div class=\"samples\">\n" + figures +
-         "</div>\n</section>\n";
+  return samples_section(run_dir, "captions.jsonl", "samples", "Sample captions",
+                         "generated captions in bold, the references below", caption_figure);
+}
+
+std::string answer_samples_section(const fs::path& run_dir) {
+  return samples_section(run_dir, "answers.jsonl", "answers", "Sample answers",
+                         "each question, the model's answer in bold (&#10003; right, &#10007; wrong), the "
+                         "reference answers below",
+                         answer_figure);
 }
 
 }  // namespace mmtrain

@@ -10,6 +10,8 @@ namespace mmtrain {
 
 // "" when the run has no samples file (a contrastive run).
 std::string caption_samples_section(const std::filesystem::path& run_dir);
+// Answered questions beside their images (<run>/answers.jsonl); "" without them.
+std::string answer_samples_section(const std::filesystem::path& run_dir);
 
 // RFC 4648 base64 of `bytes`, for images embedded in the page as data: URIs.
 std::string base64(const std::string& bytes);

@@ -1,0 +1,124 @@
+// Visual question answering as a user runs it with the binary: the built-in scenes written,
+// a cross-attention model with the vqa head trained, stopped and resumed, then `eval`, `vqa` (with
+// and without the images) and the report showing the answers beside their images.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/command.h"
+#include "support/temp_dir.h"
+
+namespace mmtrain {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::vector<nlohmann::json> json_lines(const std::string& text) {
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.front() == '{') lines.push_back(nlohmann::json::parse(line));
+  }
+  return lines;
+}
+
+std::string train_command(const std::string& config, const std::string& data, const std::string& runs,
+                          const std::string& fusion) {
+  return "train -c " + config + " --set run.output_dir=" + runs + " --set run.name=vqa --set data.train.type=vqa" +
+         " --set data.train.path=" + data + "/train.jsonl --set tokenizer.vocab_size=64 --set model.embed_dim=32" +
+         " --set 'model.vision={image_size: 32, patch_size: 8, width: 32, layers: 1, heads: 2}'" +
+         " --set 'model.text={context_length: 24, width: 32, layers: 1, heads: 2}'" +
+         " --set 'model.fusion={type: " + fusion + ", width: 32, layers: 1, heads: 2}'" +
+         " --set 'model.head={type: vqa, answers: 20}' --set 'loss.terms={vqa: 1.0}'" +
+         " --set train.batch_size=16 --set train.steps=6 --set optim.warmup_steps=2" +
+         " --set eval.vqa.path=" + data + "/test.jsonl --set eval.best_metric=vqa/accuracy";
+}
+
+TEST(Vqa, ScenesTrainStopResumeAndAreAnsweredByEvalAndTheVqaCommandWithAndWithoutImages) {
+  test::TempDir dir;
+  const std::string data = (dir.path() / "data").string(), runs = (dir.path() / "runs").string();
+  const std::string config = dir.write("empty.yaml", "{}\n");
+  ASSERT_EQ(test::run_mmtrain("data scenes --out " + data + " --scenes 40 --test-scenes 8 --questions 3 --image-size 32")
+                .exit_code,
+            0);
+
+  const std::string train = train_command(config, data, runs, "cross_attention");
+  const auto stopped = test::run_mmtrain(train + " --stop-at 3");
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.output;
+  EXPECT_NE(stopped.output.find("answer vocabulary:"), std::string::npos) << stopped.output;
+  const auto resumed = test::run_mmtrain(train + " --resume latest");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming from"), std::string::npos) << resumed.output;
+  const std::string checkpoint = runs + "/vqa/checkpoints/latest";
+
+  // The trainer evaluated and kept answered questions for the report.
+  const std::string metrics = read_text(runs + "/vqa/metrics.jsonl");
+  for (const char* key : {"\"loss/vqa\"", "\"vqa/accuracy\"", "\"vqa/question_only\"", "\"vqa/count\""}) {
+    EXPECT_NE(metrics.find(key), std::string::npos) << key;
+  }
+  const auto samples = json_lines(read_text(runs + "/vqa/answers.jsonl"));
+  ASSERT_EQ(samples.size(), 12u);
+  EXPECT_TRUE(samples[0]["answer"].is_string());
+  ASSERT_EQ(test::run_mmtrain("report " + runs + "/vqa").exit_code, 0);
+  const std::string report = read_text(runs + "/vqa/report.html");
+  EXPECT_NE(report.find("Sample answers"), std::string::npos);
+  EXPECT_NE(report.find("data:image/png;base64,"), std::string::npos);
+
+  // eval scores the checkpoint's answers per question type, from the vocabulary it carries.
+  const auto evaluated = test::run_mmtrain("eval --checkpoint " + checkpoint + " --json -");
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.output;
+  for (const char* key : {"vqa/accuracy", "vqa/question_only", "vqa/colour", "vqa/shape", "vqa/spatial"}) {
+    EXPECT_NE(evaluated.output.find(std::string("\"") + key + "\""), std::string::npos) << key;
+  }
+
+  // `vqa` answers every question in order, each scored; the held-out file loads the same way.
+  const auto answered = test::run_mmtrain("vqa --checkpoint " + checkpoint + " --questions " + data + "/test.jsonl");
+  ASSERT_EQ(answered.exit_code, 0) << answered.output;
+  const auto lines = json_lines(answered.output);
+  ASSERT_EQ(lines.size(), 24u) << answered.output;  // 8 scenes x 3 questions
+  const auto questions = json_lines(read_text(data + "/test.jsonl"));
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(lines[i]["question"], questions[i]["question"]);
+    const double accuracy = lines[i]["accuracy"].get<double>();
+    EXPECT_EQ(accuracy, lines[i]["answer"] == questions[i]["answers"][0] ? 1.0 : 0.0) << lines[i].dump();
+  }
+  const std::string out = (dir.path() / "blind.jsonl").string();
+  const auto blind = test::run_mmtrain("vqa --checkpoint " + checkpoint + " --questions " + data +
+                                       "/heldout.jsonl --question-only --out " + out);
+  ASSERT_EQ(blind.exit_code, 0) << blind.output;
+  EXPECT_NE(blind.output.find("with blank images"), std::string::npos) << blind.output;
+  EXPECT_EQ(json_lines(read_text(out)).size(), json_lines(read_text(data + "/heldout.jsonl")).size());
+}
+
+TEST(Vqa, ALateFusionModelOrCaptionDataAreRefusedNamingWhatTheVqaHeadNeeds) {
+  test::TempDir dir;
+  const std::string data = (dir.path() / "data").string(), runs = (dir.path() / "runs").string();
+  const std::string config = dir.write("empty.yaml", "{}\n");
+  ASSERT_EQ(test::run_mmtrain("data scenes --out " + data + " --scenes 4 --test-scenes 2 --image-size 32").exit_code, 0);
+  const auto late = test::run_mmtrain(train_command(config, data, runs, "late"));
+  EXPECT_EQ(late.exit_code, 2) << late.output;
+  EXPECT_NE(late.output.find("model.head.type"), std::string::npos) << late.output;
+  EXPECT_NE(late.output.find("cross_attention"), std::string::npos) << late.output;
+  // A checkpoint without a vqa head cannot answer.
+  ASSERT_EQ(test::run_mmtrain("data synth --out " + data + "/synth --n 32 --image-size 32").exit_code, 0);
+  const auto clip = test::run_mmtrain("train -c " + config + " --set run.output_dir=" + runs + " --set run.name=clip" +
+                                      " --set data.train.path=" + data + "/synth/train.csv --set tokenizer.vocab_size=64" +
+                                      " --set model.embed_dim=16 --set 'model.vision={image_size: 32, patch_size: 8, width: 16, layers: 1, heads: 2}'" +
+                                      " --set 'model.text={context_length: 16, width: 16, layers: 1, heads: 2}'" +
+                                      " --set train.batch_size=16 --set train.steps=1");
+  ASSERT_EQ(clip.exit_code, 0) << clip.output;
+  const auto refused = test::run_mmtrain("vqa --checkpoint " + runs + "/clip/checkpoints/latest --questions " + data + "/test.jsonl");
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("model.head.type: vqa"), std::string::npos) << refused.output;
+}
+
+}  // namespace
+}  // namespace mmtrain
