@@ -204,8 +204,8 @@ TEST(ConfigErrors, OutOfRangeValuesNameKeyPathAndLine) {
   EXPECT_EQ(parse_error("data:\n  workers: -2\n"),
             "configs/run.yaml:2: data.workers: must be >= 0, found -2");
   EXPECT_EQ(parse_error("data:\n  train: {type: parquet}\n"),
-            "configs/run.yaml:2: data.train.type: expected one of 'csv', 'jsonl', 'coco', "
-            "'webdataset', found 'parquet'");
+            "configs/run.yaml:2: data.train.type: expected one of 'csv', 'jsonl', 'coco', 'vqa', "
+            "'vqa_v2', 'webdataset', found 'parquet'");
   EXPECT_EQ(parse_error("data:\n  train:\n    separator: ab\n"),
             "configs/run.yaml:3: data.train.separator: expected exactly one character "
             "(e.g. ',' or '\\t'), found 'ab'");
@@ -407,14 +407,14 @@ TEST(ConfigLossTerms, UnknownTermIsRefused) {
             "configs/run.yaml:4: loss.terms.cllp: unknown loss term (did you mean 'clip'?)");
   EXPECT_EQ(parse_error("loss:\n  terms: {mse: 1.0}\n"),
             "configs/run.yaml:2: loss.terms.mse: unknown loss term "
-            "(valid loss terms: clip, siglip, itm, caption)");
+            "(valid loss terms: clip, siglip, itm, caption, vqa, vqa_ce)");
 }
 
 TEST(ConfigLossTerms, NegativeWeightAndMissingTermsAreRefused) {
   EXPECT_EQ(parse_error("loss:\n  terms: {clip: -1}\n"),
             "configs/run.yaml:2: loss.terms.clip: must be >= 0, found -1");
   EXPECT_EQ(parse_error("loss:\n  terms: {}\n"),
-            "configs/run.yaml:2: loss.terms: needs at least one term (clip, siglip, itm or caption)");
+            "configs/run.yaml:2: loss.terms: needs at least one term (clip, siglip, itm, caption, vqa or vqa_ce)");
   EXPECT_EQ(parse_error("loss:\n  terms: [clip]\n"),
             "configs/run.yaml:2: loss.terms: expected a mapping of term to weight "
             "(e.g. {clip: 1.0}), found a list of 1 item");
@@ -450,9 +450,9 @@ TEST(ConfigRegistries, ALossTermRegisteredByTheTestIsAcceptedAndListed) {
   EXPECT_EQ(terms_of(parse_config("loss:\n  terms: {clip: 1.0, zero: 0.5}\n", kSource)),
             (Terms{{"clip", 1.0}, {"zero", 0.5}}));
   EXPECT_EQ(parse_error("loss:\n  terms: {mse: 1.0}\n"),
-            "configs/run.yaml:2: loss.terms.mse: unknown loss term (valid loss terms: clip, siglip, itm, caption, zero)");
+            "configs/run.yaml:2: loss.terms.mse: unknown loss term (valid loss terms: clip, siglip, itm, caption, vqa, vqa_ce, zero)");
   EXPECT_EQ(parse_error("loss:\n  terms: {}\n"),
-            "configs/run.yaml:2: loss.terms: needs at least one term (clip, siglip, itm, caption or zero)");
+            "configs/run.yaml:2: loss.terms: needs at least one term (clip, siglip, itm, caption, vqa, vqa_ce or zero)");
 }
 
 Config non_default_config() {
