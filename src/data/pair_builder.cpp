@@ -4,6 +4,7 @@
 #include <map>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 namespace mmtrain {
@@ -23,6 +24,19 @@ std::vector<std::string> split_comma_list(const std::string& keys) {
     if (!key.empty()) out.push_back(key);
   }
   return out;
+}
+
+bool append_strings(const nlohmann::json& value, std::vector<std::string>& out) {
+  if (value.is_string()) {
+    out.push_back(value.get<std::string>());
+    return true;
+  }
+  if (!value.is_array()) return false;
+  for (const auto& item : value) {
+    if (!item.is_string()) return false;
+    out.push_back(item.get<std::string>());
+  }
+  return true;
 }
 
 PairBuilder::PairBuilder(const std::string& source, const std::string& image_root)

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "mmtrain/data/dataset.h"
 
 namespace mmtrain {
@@ -13,6 +15,10 @@ namespace mmtrain {
 // "title,alt" -> {"title", "alt"}, empty items dropped: caption keys naming several columns or
 // JSON keys, WebDataset's image extensions.
 std::vector<std::string> split_comma_list(const std::string& text);
+
+// A JSON value holding one string or a list of strings (captions, answers), appended to `out`;
+// false when it is neither.
+bool append_strings(const nlohmann::json& value, std::vector<std::string>& out);
 
 class PairBuilder {
  public:

@@ -27,20 +27,6 @@ std::string read_text(const std::string& path) {
   return text.str();
 }
 
-// A caption value: a string, or a list of strings (several captions of one image).
-bool append_captions(const json& value, std::vector<std::string>& captions) {
-  if (value.is_string()) {
-    captions.push_back(value.get<std::string>());
-    return true;
-  }
-  if (!value.is_array()) return false;
-  for (const auto& item : value) {
-    if (!item.is_string()) return false;
-    captions.push_back(item.get<std::string>());
-  }
-  return true;
-}
-
 // One JSONL line into the builder, or a counted bad row saying what was wrong.
 void add_jsonl_line(const std::string& line, int64_t number, const std::string& image_key,
                     const std::vector<std::string>& caption_keys, PairBuilder& builder) {
@@ -55,7 +41,7 @@ void add_jsonl_line(const std::string& line, int64_t number, const std::string& 
   std::vector<std::string> captions;
   for (const auto& key : caption_keys) {
     const auto value = object.find(key);
-    if (value != object.end() && !append_captions(*value, captions)) {
+    if (value != object.end() && !append_strings(*value, captions)) {
       return builder.add_bad(BadKind::kBadRow, number,
                              "\"" + key + "\": expected a string or a list of strings");
     }

@@ -32,20 +32,6 @@ const json& required_list(const json& object, const char* key, const std::string
   return *it;
 }
 
-// An answers value: a string or a list of strings -> `out`; false when it is neither.
-bool read_answers(const json& value, std::vector<std::string>& out) {
-  if (value.is_string()) {
-    out.push_back(value.get<std::string>());
-    return true;
-  }
-  if (!value.is_array()) return false;
-  for (const auto& item : value) {
-    if (!item.is_string()) return false;
-    out.push_back(item.get<std::string>());
-  }
-  return true;
-}
-
 const std::string* string_member(const json& object, const std::string& key) {
   const auto it = object.find(key);
   return it != object.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
@@ -70,7 +56,7 @@ void add_vqa_line(const std::string& line, int64_t number, const PairSourceConfi
   }
   std::vector<std::string> answers;
   const auto value = object.find(config.answer_key);
-  if (value != object.end() && !read_answers(*value, answers)) {
+  if (value != object.end() && !append_strings(*value, answers)) {
     return builder.add_bad(BadKind::kBadRow, number, "\"" + config.answer_key + "\": expected a string or a list of strings");
   }
   PairSample* sample = builder.add(*image, {*question}, number);

@@ -69,16 +69,21 @@ Encoded EncodedSet::rows(const torch::Tensor& index, torch::Device device) const
           select_rows(encoded.pad_mask, index, device)};
 }
 
-void for_each_image_batch(EmbedContext& context, std::shared_ptr<const PairDataset> images,
-                          const std::function<void(const torch::Tensor&)>& consume) {
+LoaderOptions eval_loader_options(const EmbedContext& context) {
   LoaderOptions options;
   options.batch_size = context.batch_size;
   options.workers = context.workers;
   options.shuffle = false;
   options.drop_last = false;
+  options.context_length = context.context_length;
   options.transform = context.transform;
   options.transform.augment = false;
-  Loader loader(std::move(images), nullptr, options);
+  return options;
+}
+
+void for_each_image_batch(EmbedContext& context, std::shared_ptr<const PairDataset> images,
+                          const std::function<void(const torch::Tensor&)>& consume) {
+  Loader loader(std::move(images), nullptr, eval_loader_options(context));
   loader.start_epoch(0);
   torch::NoGradGuard no_grad;
   context.model->eval();

@@ -7,22 +7,6 @@
 
 namespace mmtrain {
 
-namespace {
-
-LoaderOptions question_loader_options(const EmbedContext& context) {
-  LoaderOptions options;
-  options.batch_size = context.batch_size;
-  options.workers = context.workers;
-  options.shuffle = false;
-  options.drop_last = false;
-  options.context_length = context.context_length;
-  options.transform = context.transform;
-  options.transform.augment = false;
-  return options;
-}
-
-}  // namespace
-
 std::vector<VqaAnswer> answer_questions(EmbedContext& context, std::shared_ptr<const PairDataset> questions,
                                         bool blank_images) {
   auto& head = vqa_head_of(*context.model, "answering questions");
@@ -32,7 +16,7 @@ std::vector<VqaAnswer> answer_questions(EmbedContext& context, std::shared_ptr<c
   const AnswerVocab& vocab = *context.answers;
   TORCH_CHECK(vocab.size() <= head.answers(), "answer vocabulary of ", vocab.size(), " for ", head.answers(), " outputs");
   const auto dataset = questions;
-  Loader loader(std::move(questions), context.tokenizer, question_loader_options(context));
+  Loader loader(std::move(questions), context.tokenizer, eval_loader_options(context));
   loader.start_epoch(0);
   torch::NoGradGuard no_grad;
   context.model->eval();

@@ -10,11 +10,14 @@
 
 #include "support/command.h"
 #include "support/temp_dir.h"
+#include "support/text_files.h"
 
 namespace mmtrain {
 namespace {
 
 namespace fs = std::filesystem;
+using test::json_lines;
+using test::read_text;
 
 std::string model_flags(const std::string& data, const std::string& runs) {
   return " --set run.output_dir=" + runs + " --set data.train.path=" + data + "/train.csv" +
@@ -22,20 +25,6 @@ std::string model_flags(const std::string& data, const std::string& runs) {
          " --set 'model.vision={image_size: 32, patch_size: 8, width: 32, layers: 1, heads: 2}'" +
          " --set 'model.text={context_length: 16, width: 32, layers: 1, heads: 2}'" +
          " --set train.batch_size=32 --set optim.warmup_steps=2";
-}
-
-std::vector<nlohmann::json> json_lines(const std::string& text) {
-  std::vector<nlohmann::json> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.front() == '{') lines.push_back(nlohmann::json::parse(line));
-  }
-  return lines;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 TEST(Captioning, FineTuningFromAContrastiveCheckpointWithTheVisionTowerLockedTrainsStopsResumesCaptionsAndScores) {

@@ -10,25 +10,14 @@
 
 #include "support/command.h"
 #include "support/temp_dir.h"
+#include "support/text_files.h"
 
 namespace mmtrain {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-std::vector<nlohmann::json> json_lines(const std::string& text) {
-  std::vector<nlohmann::json> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.front() == '{') lines.push_back(nlohmann::json::parse(line));
-  }
-  return lines;
-}
+using test::json_lines;
+using test::read_text;
 
 std::string train_command(const std::string& config, const std::string& data, const std::string& runs,
                           const std::string& fusion) {

@@ -47,6 +47,12 @@ struct EncodedSet {
   Encoded rows(const torch::Tensor& index, torch::Device device) const;  // index [P] -> P rows
 };
 
+struct LoaderOptions;  // data/loader.h
+
+// An evaluation pass over a set: every row once, in order, eval-transformed, in batches of
+// context.batch_size on context.workers threads (the context length is the model's).
+LoaderOptions eval_loader_options(const EmbedContext& context);
+
 // The set's images in order, eval-transformed, in batches of context.batch_size on the model's
 // device, without gradients and with the model in eval mode. An unreadable image fails the whole
 // set (a DataError naming the file): evaluation sets are meant to be clean.
