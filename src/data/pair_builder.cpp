@@ -1,11 +1,14 @@
 #include "pair_builder.h"
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include "mmtrain/errors.h"
 
 namespace mmtrain {
 
@@ -37,6 +40,23 @@ bool append_strings(const nlohmann::json& value, std::vector<std::string>& out) 
     out.push_back(item.get<std::string>());
   }
   return true;
+}
+
+nlohmann::json read_json_object(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError(path + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
+  nlohmann::json root = nlohmann::json::parse(text.str(), nullptr, false);
+  if (root.is_discarded() || !root.is_object()) throw DataError(path + ": not a JSON object (" + what + " expected)");
+  return root;
+}
+
+const nlohmann::json& required_list(const nlohmann::json& object, const char* key, const std::string& path,
+                                    const std::string& what) {
+  const auto it = object.find(key);
+  if (it == object.end() || !it->is_array()) throw DataError(path + ": expected " + what + " with a \"" + key + "\" list");
+  return *it;
 }
 
 PairBuilder::PairBuilder(const std::string& source, const std::string& image_root)

@@ -20,6 +20,13 @@ std::vector<std::string> split_comma_list(const std::string& text);
 // false when it is neither.
 bool append_strings(const nlohmann::json& value, std::vector<std::string>& out);
 
+// A JSON file whose top level is an object; DataError naming the file and `what` was expected
+// otherwise (COCO captions annotations, VQA v2 questions, ...).
+nlohmann::json read_json_object(const std::string& path, const std::string& what);
+// object[key] when it is a list; DataError "<path>: expected <what> with a "<key>" list" otherwise.
+const nlohmann::json& required_list(const nlohmann::json& object, const char* key, const std::string& path,
+                                    const std::string& what);
+
 class PairBuilder {
  public:
   // Relative image paths resolve against image_root, or the source file's folder when empty.

@@ -42,11 +42,17 @@ int count_where(const Scene& scene, const std::function<bool(const SceneObject&)
   return static_cast<int>(std::count_if(scene.objects.begin(), scene.objects.end(), pick));
 }
 
-std::optional<SceneQuestion> ask_colour(const Scene& scene, Random& rng, Split split) {
-  const auto candidates = objects_where(scene, [&](const SceneObject& o) {
-    const bool unique = count_where(scene, [&](const SceneObject& p) { return p.shape == o.shape; }) == 1;
-    return unique && (o.shape == kHeldOutColourOfShape) == (split == Split::kHeldOut);
+// Objects the scene holds once by `attribute` (so "the <attribute>" names them) whose attribute is
+// the held-out value exactly when `split` is the held-out one.
+std::vector<const SceneObject*> named_by(const Scene& scene, int SceneObject::*attribute, int held_out_value, Split split) {
+  return objects_where(scene, [&](const SceneObject& o) {
+    const bool unique = count_where(scene, [&](const SceneObject& p) { return p.*attribute == o.*attribute; }) == 1;
+    return unique && (o.*attribute == held_out_value) == (split == Split::kHeldOut);
   });
+}
+
+std::optional<SceneQuestion> ask_colour(const Scene& scene, Random& rng, Split split) {
+  const auto candidates = named_by(scene, &SceneObject::shape, kHeldOutColourOfShape, split);
   if (candidates.empty()) return std::nullopt;
   const SceneObject& object = *choose(candidates, rng);
   return SceneQuestion{"what colour is the " + shape_name(object.shape) + "?", colour_name(object.colour), "colour",
@@ -54,10 +60,7 @@ std::optional<SceneQuestion> ask_colour(const Scene& scene, Random& rng, Split s
 }
 
 std::optional<SceneQuestion> ask_shape(const Scene& scene, Random& rng, Split split) {
-  const auto candidates = objects_where(scene, [&](const SceneObject& o) {
-    const bool unique = count_where(scene, [&](const SceneObject& p) { return p.colour == o.colour; }) == 1;
-    return unique && (o.colour == kHeldOutShapeOfColour) == (split == Split::kHeldOut);
-  });
+  const auto candidates = named_by(scene, &SceneObject::colour, kHeldOutShapeOfColour, split);
   if (candidates.empty()) return std::nullopt;
   const SceneObject& object = *choose(candidates, rng);
   return SceneQuestion{"what shape is the " + colour_name(object.colour) + " object?", shape_name(object.shape),

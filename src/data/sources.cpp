@@ -19,14 +19,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // One JSONL line into the builder, or a counted bad row saying what was wrong.
 void add_jsonl_line(const std::string& line, int64_t number, const std::string& image_key,
                     const std::vector<std::string>& caption_keys, PairBuilder& builder) {
@@ -47,14 +39,6 @@ void add_jsonl_line(const std::string& line, int64_t number, const std::string& 
     }
   }
   builder.add(image->get<std::string>(), std::move(captions), number);
-}
-
-const json& require_member(const json& object, const char* key, const std::string& path) {
-  const auto it = object.find(key);
-  if (it == object.end() || !it->is_array()) {
-    throw DataError(path + ": expected COCO captions annotations with a \"" + key + "\" list");
-  }
-  return *it;
 }
 
 }  // namespace
@@ -86,17 +70,17 @@ PairDataset read_pair_jsonl(const std::string& path, const std::string& image_ke
 }
 
 PairDataset read_coco_captions(const std::string& path, const std::string& image_root) {
-  const json root = json::parse(read_text(path), nullptr, false);
-  if (root.is_discarded() || !root.is_object()) throw DataError(path + ": not a JSON object (COCO captions annotations expected)");
+  const std::string what = "COCO captions annotations";
+  const json root = read_json_object(path, what);
   std::unordered_map<int64_t, std::string> file_names;
-  for (const auto& image : require_member(root, "images", path)) {
+  for (const auto& image : required_list(root, "images", path, what)) {
     if (image.contains("id") && image.contains("file_name") && image["file_name"].is_string()) {
       file_names[image["id"].get<int64_t>()] = image["file_name"].get<std::string>();
     }
   }
   PairBuilder builder(path, image_root);
   int64_t index = 0;
-  for (const auto& annotation : require_member(root, "annotations", path)) {
+  for (const auto& annotation : required_list(root, "annotations", path, what)) {
     ++index;  // annotations have no line; their position in the list stands in for it
     const auto image_id = annotation.find("image_id");
     const auto caption = annotation.find("caption");

@@ -1,6 +1,5 @@
 // Question-answer data: JSONL rows and VQA v2's published questions and annotations files.
 #include <fstream>
-#include <sstream>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -15,22 +14,6 @@ namespace mmtrain {
 using nlohmann::json;
 
 namespace {
-
-json read_json_file(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  json root = json::parse(text.str(), nullptr, false);
-  if (root.is_discarded() || !root.is_object()) throw DataError(path + ": not a JSON object (" + what + " expected)");
-  return root;
-}
-
-const json& required_list(const json& object, const char* key, const std::string& path, const std::string& what) {
-  const auto it = object.find(key);
-  if (it == object.end() || !it->is_array()) throw DataError(path + ": expected " + what + " with a \"" + key + "\" list");
-  return *it;
-}
 
 const std::string* string_member(const json& object, const std::string& key) {
   const auto it = object.find(key);
@@ -72,7 +55,7 @@ struct Annotation {
 };
 
 std::unordered_map<int64_t, Annotation> read_vqa_annotations(const std::string& path) {
-  const json root = read_json_file(path, "VQA v2 annotations");
+  const json root = read_json_object(path, "VQA v2 annotations");
   std::unordered_map<int64_t, Annotation> out;
   int64_t index = 0;
   for (const auto& entry : required_list(root, "annotations", path, "VQA v2 annotations")) {
@@ -109,7 +92,7 @@ PairDataset read_vqa_jsonl(const PairSourceConfig& config) {
 }
 
 PairDataset read_vqa_v2(const PairSourceConfig& config) {
-  const json root = read_json_file(config.path, "VQA v2 questions");
+  const json root = read_json_object(config.path, "VQA v2 questions");
   const std::string* subtype = string_member(root, "data_subtype");
   if (!subtype) throw DataError(config.path + ": expected a \"data_subtype\" string (e.g. \"val2014\") naming the COCO images");
   const auto annotations = config.annotations.empty() ? std::unordered_map<int64_t, Annotation>{}

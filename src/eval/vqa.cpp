@@ -26,10 +26,12 @@ std::vector<VqaAnswer> answer_questions(EmbedContext& context, std::shared_ptr<c
     if (blank_images) images.zero_();
     const ModelOutput output = context.model->forward(images, batch->tokens.to(context.device));
     const auto best = head.forward(output).narrow(1, 0, vocab.size()).argmax(1).to(torch::kCPU);  // [B]
+    const auto best_index = best.accessor<int64_t, 1>();
+    const auto rows = batch->ids.accessor<int64_t, 1>();
     for (int64_t i = 0; i < best.size(0); ++i) {
       VqaAnswer answer;
-      answer.row = batch->ids[i].item<int64_t>();
-      answer.answer = vocab.answers()[static_cast<size_t>(best[i].item<int64_t>())];
+      answer.row = rows[i];
+      answer.answer = vocab.answers()[static_cast<size_t>(best_index[i])];
       const auto& references = dataset->samples[static_cast<size_t>(answer.row)].answers;
       if (!references.empty()) answer.accuracy = vqa_accuracy(answer.answer, references);
       answers.push_back(std::move(answer));

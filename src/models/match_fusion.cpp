@@ -44,9 +44,9 @@ MatchFusionImpl::Projected MatchFusionImpl::project_tokens(const Encoded& image,
 }
 
 torch::Tensor MatchFusionImpl::match(const Encoded& image, const Encoded& text) {
-  const auto pooled = summary(image, text);  // [B,W]
+  const auto joint = fused(image, text);  // [B,W] float32
   FullPrecisionScope fp32;
-  return linear(match_head_, layer_norm_fp32(ln_final_, pooled)).squeeze(-1);  // [B]
+  return linear(match_head_, joint).squeeze(-1);  // [B]
 }
 
 torch::Tensor MatchFusionImpl::fused(const Encoded& image, const Encoded& text) {
