@@ -54,10 +54,11 @@ int run_eval(int argc, char** argv) {
   loaded.model->to(device);
   EmbedContext context = make_embed_context(loaded.config, loaded.model, loaded.tokenizer, device);
   context.answers = loaded.answers;
+  context.actions = loaded.actions;
   const Metrics metrics = evaluate(context, loaded.config.eval);
   if (metrics.empty()) {
-    throw ConfigError("eval.zeroshot.path, eval.retrieval.path, eval.captioning.path and eval.vqa.path are all empty: "
-                      "nothing to evaluate");
+    throw ConfigError("eval.zeroshot.path, eval.retrieval.path, eval.captioning.path, eval.vqa.path and "
+                      "eval.actions.path are all empty and eval.rollout.episodes is 0: nothing to evaluate");
   }
   print_metrics(metrics);
   if (auto target = args.get("json")) {

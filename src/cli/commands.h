@@ -16,6 +16,7 @@ int run_eval(int argc, char** argv);
 int run_embed(int argc, char** argv);
 int run_caption(int argc, char** argv);
 int run_vqa(int argc, char** argv);
+int run_rollout(int argc, char** argv);
 int run_data(int argc, char** argv);
 int run_tokenizer(int argc, char** argv);
 int run_convert(int argc, char** argv);

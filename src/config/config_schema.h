@@ -189,7 +189,7 @@ inline ListOf list_of(size_t count) { return {count}; }
 
 inline constexpr double kUnbounded = std::numeric_limits<double>::infinity();
 inline const OneOf kActivations = one_of({"gelu", "quick_gelu"});
-inline const OneOf kPairSources = one_of({"csv", "jsonl", "coco", "vqa", "vqa_v2", "webdataset"});
+inline const OneOf kPairSources = one_of({"csv", "jsonl", "coco", "vqa", "vqa_v2", "episodes", "webdataset"});
 
 template <class V>
 void visit_fields(V& v, RunConfig& c) {
@@ -292,6 +292,11 @@ void visit_fields(V& v, HeadConfig& c) {
   v("heads", c.heads, positive);
   v("mlp_ratio", c.mlp_ratio, positive);
   v("answers", c.answers, positive);
+  v("chunk", c.chunk, positive);
+  v("bins", c.bins, at_least(0));
+  v("hidden", c.hidden, at_least(0));
+  v("action_dims", c.action_dims, at_least(0));
+  v("state_dims", c.state_dims, at_least(0));
 }
 
 template <class V>
@@ -404,12 +409,27 @@ void visit_fields(V& v, VqaEvalConfig& c) {
 }
 
 template <class V>
+void visit_fields(V& v, ActionEvalConfig& c) {
+  visit_fields(v, static_cast<PairSourceConfig&>(c));
+}
+
+template <class V>
+void visit_fields(V& v, RolloutEvalConfig& c) {
+  v("episodes", c.episodes, at_least(0));
+  v("splits", c.splits, non_empty);
+  v("frames", c.frames, at_least(0));
+  v("execute", c.execute, positive);
+}
+
+template <class V>
 void visit_fields(V& v, EvalConfig& c) {
   v("every", c.every, at_least(0));
   v("zeroshot", c.zeroshot);
   v("retrieval", c.retrieval);
   v("captioning", c.captioning);
   v("vqa", c.vqa);
+  v("actions", c.actions);
+  v("rollout", c.rollout);
   v("rerank_k", c.rerank_k, at_least(0));
   v("degraded", c.degraded);
   v("batch_size", c.batch_size, at_least(1));

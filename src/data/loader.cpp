@@ -43,6 +43,13 @@ Loader::Loader(std::shared_ptr<const PairDataset> dataset, std::shared_ptr<const
   TORCH_CHECK(options_.world_size >= 1 && options_.rank >= 0 && options_.rank < options_.world_size &&
                   options_.batch_size % options_.world_size == 0,
               "rank ", options_.rank, " of ", options_.world_size, " cannot split batch size ", options_.batch_size);
+  if (options_.task.actions) {
+    TORCH_CHECK(options_.task.action_chunk >= 1, "action chunk must be at least 1, not ", options_.task.action_chunk);
+    if (dataset_->samples.empty() || dataset_->samples.front().action.empty()) {
+      throw DataError(dataset_->source + ": no robot episode steps (an action head trains on data type episodes)");
+    }
+    state_dims_ = static_cast<int64_t>(dataset_->samples.front().state.size());
+  }
 }
 
 Loader::~Loader() { stop_workers(); }
@@ -93,9 +100,10 @@ void fill_batch_row(Batch& batch, int64_t row, const cv::Mat& rgb, const std::st
 }
 
 void copy_batch_row(Batch& batch, int64_t from, int64_t to) {
-  for (auto* t : {&batch.images, &batch.tokens, &batch.labels, &batch.ids, &batch.answers}) {
+  for (auto* t : {&batch.images, &batch.tokens, &batch.labels, &batch.ids}) {
     if (t->defined()) (*t)[to].copy_((*t)[from]);
   }
+  batch.task.copy_row(from, to);
 }
 
 bool Loader::fill_row(Batch& batch, int64_t row, int64_t id) const {
@@ -115,10 +123,18 @@ bool Loader::fill_row(Batch& batch, int64_t row, int64_t id) const {
   const auto& captions = sample.captions;
   const std::string caption = captions.empty() ? std::string() : captions[rng.below(captions.size())];
   fill_batch_row(batch, row, rgb, caption, sample.label, id, transform_seed, tokenizer_.get(), options_);
-  if (options_.answers) {
-    options_.answers->fill_targets(sample.answers, batch.answers.data_ptr<float>() + row * options_.answers->size());
+  if (options_.task.answers) {
+    options_.task.answers->fill_targets(sample.answers, batch.task.answers.data_ptr<float>() + row * options_.task.answers->size());
   }
+  if (options_.task.actions) fill_action_row(batch, row, id);
   return true;
+}
+
+void Loader::fill_action_row(Batch& batch, int64_t row, int64_t id) const {
+  const auto& state = dataset_->samples[static_cast<size_t>(id)].state;
+  std::copy(state.begin(), state.end(), batch.task.state.data_ptr<float>() + row * state_dims_);
+  const int64_t per_row = options_.task.action_chunk * options_.task.actions->dims();
+  options_.task.actions->fill_chunk(*dataset_, id, options_.task.action_chunk, batch.task.actions.data_ptr<float>() + row * per_row);
 }
 
 std::optional<Batch> Loader::make_batch(int64_t index) {
@@ -130,7 +146,11 @@ std::optional<Batch> Loader::make_batch(int64_t index) {
   const int64_t count = std::max<int64_t>(0, std::min(per_rank, n - begin));
   Batch batch = allocate_batch(index, count, options_.transform.image_size,
                                tokenizer_ ? options_.context_length : 0, pool_.get());
-  if (options_.answers) batch.answers = torch::empty({count, options_.answers->size()});
+  if (options_.task.answers) batch.task.answers = torch::empty({count, options_.task.answers->size()});
+  if (options_.task.actions) {
+    batch.task.state = torch::empty({count, state_dims_});
+    batch.task.actions = torch::empty({count, options_.task.action_chunk, options_.task.actions->dims()});
+  }
   int64_t drawn = 0;
   for (int64_t i = 0; i < count; ++i) {
     int64_t id = order_[begin + i];

@@ -29,6 +29,15 @@ std::vector<std::string> split_comma_list(const std::string& keys) {
   return out;
 }
 
+const std::string* string_member(const nlohmann::json& object, const std::string& key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
+}
+
+std::string json_image_key(const PairSourceConfig& config) {
+  return config.image_key == PairSourceConfig{}.image_key ? "image" : config.image_key;
+}
+
 bool append_strings(const nlohmann::json& value, std::vector<std::string>& out) {
   if (value.is_string()) {
     out.push_back(value.get<std::string>());

@@ -20,6 +20,12 @@ std::vector<std::string> split_comma_list(const std::string& text);
 // false when it is neither.
 bool append_strings(const nlohmann::json& value, std::vector<std::string>& out);
 
+// object[key] when it is a string, else null.
+const std::string* string_member(const nlohmann::json& object, const std::string& key);
+// The image key of a JSON-lines row (vqa, episodes): image_key when set, else "image" (the generic
+// default "filepath" is CSV's column name, not these rows' key).
+std::string json_image_key(const PairSourceConfig& config);
+
 // A JSON file whose top level is an object; DataError naming the file and `what` was expected
 // otherwise (COCO captions annotations, VQA v2 questions, ...).
 nlohmann::json read_json_object(const std::string& path, const std::string& what);

@@ -108,7 +108,8 @@ PairDataset read_pair_source(const PairSourceConfig& config, const std::string& 
   if (config.type == "coco") return read_coco_captions(config.path, config.image_root);
   if (config.type == "vqa") return read_vqa_jsonl(config);
   if (config.type == "vqa_v2") return read_vqa_v2(config);
-  throw ConfigError(key + ".type: " + config.type + " is a stream; this reads csv, jsonl, coco, vqa or vqa_v2");
+  if (config.type == "episodes") return read_episodes(config);
+  throw ConfigError(key + ".type: " + config.type + " is a stream; this reads csv, jsonl, coco, vqa, vqa_v2 or episodes");
 }
 
 namespace {

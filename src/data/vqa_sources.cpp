@@ -15,22 +15,11 @@ using nlohmann::json;
 
 namespace {
 
-const std::string* string_member(const json& object, const std::string& key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
-}
-
-// The image key of a vqa row: image_key when set, else "image" (the generic default "filepath" is
-// CSV's column name, not the question-answer rows' key).
-std::string vqa_image_key(const PairSourceConfig& config) {
-  return config.image_key == PairSourceConfig{}.image_key ? "image" : config.image_key;
-}
-
 void add_vqa_line(const std::string& line, int64_t number, const PairSourceConfig& config, PairBuilder& builder) {
   if (!is_valid_utf8(line)) return builder.add_bad(BadKind::kBadUtf8, number, "line is not valid UTF-8");
   const json object = json::parse(line, nullptr, false);
   if (object.is_discarded() || !object.is_object()) return builder.add_bad(BadKind::kBadRow, number, "expected a JSON object");
-  const std::string image_key = vqa_image_key(config);
+  const std::string image_key = json_image_key(config);
   const std::string* image = string_member(object, image_key);
   const std::string* question = string_member(object, config.question_key);
   if (!image || !question) {

@@ -133,15 +133,18 @@ std::unique_ptr<BatchSource> make_training_source(const Config& config,
                                                   std::shared_ptr<const PairDataset> dataset,
                                                   std::shared_ptr<const Tokenizer> tokenizer,
                                                   std::shared_ptr<BadSampleLog> bad_samples, int rank,
-                                                  int world_size, std::shared_ptr<const AnswerVocab> answers) {
+                                                  int world_size, TaskData task) {
   LoaderOptions options = training_loader_options(config);
-  options.answers = std::move(answers);
+  options.task = std::move(task);
   options.bad_samples = std::move(bad_samples);
   options.rank = rank;
   options.world_size = world_size;
   const auto& data = config.data.train;
   if (data.type != "webdataset") return std::make_unique<Loader>(std::move(dataset), std::move(tokenizer), options);
-  if (options.answers) throw ConfigError("data.train.type: webdataset streams carry no answers; a vqa head trains on vqa or vqa_v2 data");
+  if (options.task.answers || options.task.actions) {
+    throw ConfigError("data.train.type: webdataset streams carry no answers or actions; a vqa head trains on vqa or "
+                      "vqa_v2 data, an action head on episodes");
+  }
   // A stream has no global order to slice: each rank reads its own shards, a rank's batch at a time.
   options.batch_size /= world_size;
   WebDatasetOptions stream;

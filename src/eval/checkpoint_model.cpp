@@ -20,6 +20,9 @@ CheckpointModel load_checkpoint_model(const std::string& path, torch::Device dev
   if (!checkpoint.meta().answers.empty()) {
     loaded.answers = std::make_shared<AnswerVocab>(AnswerVocab::from_text(checkpoint.meta().answers));
   }
+  if (!checkpoint.meta().actions.empty()) {
+    loaded.actions = std::make_shared<ActionSpace>(ActionSpace::from_text(checkpoint.meta().actions));
+  }
   return loaded;
 }
 

@@ -1,4 +1,6 @@
 #include "mmtrain/eval/evaluate.h"
+#include "mmtrain/eval/actions.h"
+#include "mmtrain/eval/rollout.h"
 #include "mmtrain/eval/vqa.h"
 
 #include <unordered_map>
@@ -208,7 +210,7 @@ Metrics evaluate_degraded(const EmbedContext& clean, const EvalConfig& config) {
 }  // namespace
 
 Metrics evaluate(EmbedContext& context, const EvalConfig& config, std::vector<CaptionSample>* captions,
-                 VqaEvalResult* vqa) {
+                 VqaEvalResult* vqa, std::vector<RolloutResult>* rollouts) {
   if (config.rerank_k > 0) {
     ModelNeeds rerank;
     rerank.match_head = true;
@@ -229,6 +231,12 @@ Metrics evaluate(EmbedContext& context, const EvalConfig& config, std::vector<Ca
     auto result = evaluate_vqa(context, config.vqa);
     metrics.merge(result.metrics);
     if (vqa) *vqa = std::move(result);
+  }
+  if (!config.actions.path.empty()) metrics.merge(evaluate_actions(context, config.actions));
+  if (config.rollout.episodes > 0) {
+    auto results = evaluate_rollouts(context, config.rollout);
+    for (const auto& result : results) metrics.merge(rollout_metrics(result, "rollout/" + result.split + "/"));
+    if (rollouts) *rollouts = std::move(results);
   }
   return metrics;
 }

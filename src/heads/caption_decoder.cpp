@@ -84,20 +84,14 @@ torch::Tensor CaptionDecoderImpl::forward(const ModelOutput& output) {
 }
 
 CaptionDecoderImpl& caption_decoder_of(MultimodalModelImpl& model, const std::string& what) {
-  auto* decoder = dynamic_cast<CaptionDecoderImpl*>(model.head());
-  if (decoder == nullptr) {
-    throw ConfigError(what + " needs a caption decoder: set model.head.type: caption");
-  }
-  return *decoder;
+  return head_of<CaptionDecoderImpl>(model, what, "a caption decoder", "caption");
 }
 
 void register_caption_head() {
   HeadDescriptor descriptor;
   descriptor.needs.vision_tokens = true;
   descriptor.needs.text_tokens = true;
-  head_registry().add("caption", {descriptor, [](const HeadConfig& config, const HeadDims& dims) {
-                                    return std::make_shared<CaptionDecoderImpl>(config, dims);
-                                  }});
+  register_head<CaptionDecoderImpl>("caption", descriptor);
 }
 
 }  // namespace mmtrain

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "mmtrain/errors.h"
+#include "mmtrain/heads/action_head.h"
 #include "mmtrain/heads/caption_decoder.h"
 #include "mmtrain/heads/vqa_head.h"
 
@@ -13,11 +14,16 @@ Registry<HeadEntry>& head_registry() {
   return registry;
 }
 
+void throw_missing_head(const std::string& what, const std::string& kind, const std::string& type) {
+  throw ConfigError(what + " needs " + kind + ": set model.head.type: " + type);
+}
+
 void register_builtin_heads() {
   static std::once_flag once;
   std::call_once(once, [] {
     register_caption_head();
     register_vqa_head();
+    register_action_head();
   });
 }
 

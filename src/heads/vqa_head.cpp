@@ -25,18 +25,14 @@ torch::Tensor VqaClassifierImpl::forward(const ModelOutput& output) {
 }
 
 VqaClassifierImpl& vqa_head_of(MultimodalModelImpl& model, const std::string& what) {
-  auto* head = dynamic_cast<VqaClassifierImpl*>(model.head());
-  if (head == nullptr) throw ConfigError(what + " needs a VQA head: set model.head.type: vqa");
-  return *head;
+  return head_of<VqaClassifierImpl>(model, what, "a VQA head", "vqa");
 }
 
 void register_vqa_head() {
   HeadDescriptor descriptor;
   descriptor.needs.match_head = true;  // the fused types' joint representation
   descriptor.answers = true;
-  head_registry().add("vqa", {descriptor, [](const HeadConfig& config, const HeadDims& dims) {
-                                return std::make_shared<VqaClassifierImpl>(config, dims);
-                              }});
+  register_head<VqaClassifierImpl>("vqa", descriptor);
 }
 
 }  // namespace mmtrain

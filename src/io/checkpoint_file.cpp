@@ -63,6 +63,7 @@ void write_checkpoint_file(const std::string& path, torch::nn::Module& model, co
   archive.write("meta/tokenizer_type", bytes_to_tensor(meta.tokenizer_type));
   archive.write("meta/tokenizer", bytes_to_tensor(meta.tokenizer_bytes));
   if (!meta.answers.empty()) archive.write("meta/answers", bytes_to_tensor(meta.answers));
+  if (!meta.actions.empty()) archive.write("meta/actions", bytes_to_tensor(meta.actions));
   write_int(archive, "state/step", meta.state.step);
   write_int(archive, "state/epoch", meta.state.epoch);
   write_int(archive, "state/batch_in_epoch", meta.state.batch_in_epoch);
@@ -112,6 +113,8 @@ Checkpoint Checkpoint::load(const std::string& path) {
   meta.tokenizer_bytes = tensor_to_bytes(read_tensor(archive, "meta/tokenizer"));
   torch::Tensor answers;
   if (archive.try_read("meta/answers", answers)) meta.answers = tensor_to_bytes(answers);
+  torch::Tensor actions;
+  if (archive.try_read("meta/actions", actions)) meta.actions = tensor_to_bytes(actions);
   meta.state.step = read_int(archive, "state/step");
   meta.state.epoch = read_int(archive, "state/epoch");
   meta.state.batch_in_epoch = read_int(archive, "state/batch_in_epoch");

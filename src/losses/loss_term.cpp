@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "mmtrain/losses/action_loss.h"
 #include "mmtrain/losses/caption_loss.h"
 #include "mmtrain/losses/clip_loss.h"
 #include "mmtrain/losses/itm_loss.h"
@@ -44,6 +45,7 @@ void register_builtin_loss_terms() {
     register_itm_term();
     register_caption_term();
     register_vqa_terms();
+    register_action_terms();
   });
 }
 

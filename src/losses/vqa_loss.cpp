@@ -41,9 +41,9 @@ namespace {
 template <torch::Tensor (*Loss)(const torch::Tensor&, const torch::Tensor&)>
 torch::Tensor vqa_term(const LossTermInputs& in) {
   auto& head = vqa_head_of(in.model, "loss.terms.vqa");
-  TORCH_CHECK(in.output.answer_targets.defined(),
+  TORCH_CHECK(in.output.task.answers.defined(),
               "loss.terms.vqa: the batch has no answers (data.train.type vqa or vqa_v2 gives them)");
-  return Loss(head.forward(in.output), in.output.answer_targets);
+  return Loss(head.forward(in.output), in.output.task.answers);
 }
 
 void register_term(const std::string& name, LossTermFunction compute) {

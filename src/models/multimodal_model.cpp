@@ -15,8 +15,8 @@ void MultimodalModelImpl::attach_head(std::shared_ptr<TaskHeadImpl> head) {
 
 MissingInputs MissingInputs::chunk(int64_t chunks, size_t index) const {
   MissingInputs part;
-  if (images.defined()) part.images = images.chunk(chunks)[index];
-  if (texts.defined()) part.texts = texts.chunk(chunks)[index];
+  part.images = chunk_rows(images, chunks, index);
+  part.texts = chunk_rows(texts, chunks, index);
   return part;
 }
 

@@ -302,6 +302,8 @@ footer { color: #9ca3af; font-size: 12px; margin-top: 16px; }
 .samples .generated { font-weight: 600; }
 .samples .question { font-style: italic; }
 .samples .reference { color: #6b7280; font-size: 12px; }
+.samples.strips { grid-template-columns: 1fr; }
+.samples.strips img { width: 100%; height: auto; max-width: 1000px; }
 )";
 
 std::string card(const std::string& label, const std::string& value) {
@@ -425,7 +427,7 @@ std::string render_report(const std::string& run_dir) {
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
          escape_html(run_name(dir)) + " \xC2\xB7 mmtrain report</title>\n<style>" + kStyle +
          "</style>\n</head>\n<body>\n<main>\n" + page_header(dir, run) + train_section(run) + eval_section(run) +
-         caption_samples_section(dir) + answer_samples_section(dir) + bad_samples_section(run) + config_section(dir) + page_footer(run) + "</main>\n</body>\n</html>\n";
+         caption_samples_section(dir) + answer_samples_section(dir) + rollout_samples_section(dir) + bad_samples_section(run) + config_section(dir) + page_footer(run) + "</main>\n</body>\n</html>\n";
 }
 
 std::string write_report(const std::string& run_dir) {

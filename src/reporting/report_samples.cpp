@@ -56,10 +56,21 @@ std::string answer_figure(const json& sample) {
          references_of(sample) + "</figcaption></figure>\n";
 }
 
-// A section of the figures of `file` (one JSON object per line, each with its step), "" without it.
+// One rollout: its frame strip, the instruction, and the outcome.
+std::string rollout_figure(const json& sample) {
+  const bool success = sample.value("success", false);
+  return "<figure>" + embedded_image(sample.value("image", "")) + "<figcaption><div class=\"question\">" +
+         escape_html(sample.value("instruction", "")) + "</div><div class=\"generated\">" +
+         (success ? "&#10003; success in " : "&#10007; failed after ") + std::to_string(sample.value("steps", 0)) +
+         " steps</div><div class=\"reference\">" + escape_html(sample.value("split", "")) + " split, " +
+         escape_html(sample.value("task", "")) + "</div></figcaption></figure>\n";
+}
+
+// A section of the figures of `file` (one JSON object per line, with its step when training wrote
+// it), "" without it.
 std::string samples_section(const fs::path& run_dir, const std::string& file, const std::string& id,
                             const std::string& heading, const std::string& note,
-                            std::string (*figure)(const json&)) {
+                            std::string (*figure)(const json&), const std::string& grid = "samples") {
   std::ifstream in(run_dir / file);
   if (!in) return "";
   std::string figures;
@@ -71,8 +82,9 @@ std::string samples_section(const fs::path& run_dir, const std::string& file, co
     figures += figure(sample);
   }
   if (figures.empty()) return "";
-  return "<section id=\"" + id + "\">\n<h2>" + heading + "</h2>\n<p class=\"path\">at step " + std::to_string(step) +
-         ": " + note + "</p>\n<div class=\"samples\">\n" + figures + "</div>\n</section>\n";
+  const std::string when = step >= 0 ? "at step " + std::to_string(step) + ": " : "";
+  return "<section id=\"" + id + "\">\n<h2>" + heading + "</h2>\n<p class=\"path\">" + when + note +
+         "</p>\n<div class=\"" + grid + "\">\n" + figures + "</div>\n</section>\n";
 }
 
 }  // namespace
@@ -100,6 +112,13 @@ std::string answer_samples_section(const fs::path& run_dir) {
                          "each question, the model's answer in bold (&#10003; right, &#10007; wrong), the "
                          "reference answers below",
                          answer_figure);
+}
+
+std::string rollout_samples_section(const fs::path& run_dir) {
+  return samples_section(run_dir, "rollouts/rollouts.jsonl", "rollouts", "Rollouts",
+                         "the policy closed loop in the simulator, frames left to right (green border: success, red: "
+                         "failure)",
+                         rollout_figure, "samples strips");
 }
 
 }  // namespace mmtrain

@@ -13,6 +13,10 @@ std::string caption_samples_section(const std::filesystem::path& run_dir);
 // Answered questions beside their images (<run>/answers.jsonl); "" without them.
 std::string answer_samples_section(const std::filesystem::path& run_dir);
 
+// Rollout frame strips (<run>/rollouts/rollouts.jsonl, written by eval.rollout and `mmtrain
+// rollout --frames`); "" without them.
+std::string rollout_samples_section(const std::filesystem::path& run_dir);
+
 // RFC 4648 base64 of `bytes`, for images embedded in the page as data: URIs.
 std::string base64(const std::string& bytes);
 

@@ -42,13 +42,13 @@ void backward(const torch::Tensor& loss, double loss_scale) {
 LossResult forward_backward(MultimodalModelImpl& model, const LossConfig& loss, const torch::Tensor& images,
                             const torch::Tensor& tokens, const std::string& precision, PhaseTimes* times,
                             const EmbeddingGather& gather, double loss_scale, const MissingInputs& missing,
-                            const torch::Tensor& answers) {
+                            const TaskTensors& task) {
   LossResult result;
   {
     PhaseTimer timer(forward_slot(times));
     AutocastScope autocast(precision, images.device());
     ModelOutput output = model.forward(images, tokens, missing);
-    output.answer_targets = answers;
+    output.task = task;
     if (gather) {
       const GlobalEmbeddings global = gather(output);
       result = compute_loss(loss, output, model, &global);
@@ -68,9 +68,8 @@ LossResult forward_backward(MultimodalModelImpl& model, const LossConfig& loss, 
 
 LossResult accumulate_gradients(MultimodalModelImpl& model, const LossConfig& loss, const torch::Tensor& images,
                                 const torch::Tensor& tokens, int micro_batches, const std::string& precision, PhaseTimes* times,
-                                double loss_scale, const MissingInputs& missing, const torch::Tensor& answers) {
+                                double loss_scale, const MissingInputs& missing, const TaskTensors& task) {
   const auto image_chunks = images.chunk(micro_batches);
-  const auto answer_chunks = answers.defined() ? answers.chunk(micro_batches) : std::vector<torch::Tensor>(image_chunks.size());
   const auto token_chunks = tokens.chunk(micro_batches);
   std::vector<torch::Tensor> cached_images, cached_texts;
   // What each micro-batch's first pass drew (patch dropout): its second pass draws the same, so
@@ -98,7 +97,7 @@ LossResult accumulate_gradients(MultimodalModelImpl& model, const LossConfig& lo
       ModelOutput out = model.forward(image_chunks[k], token_chunks[k], missing.chunk(micro_batches, k));
       out.image_embeds = splice(cached_images, out.image_embeds, k);
       out.text_embeds = splice(cached_texts, out.text_embeds, k);
-      out.answer_targets = answer_chunks[k];
+      out.task = task.chunk(micro_batches, k);
       const auto scale = out.logit_scale;
       out.logit_scale = scale.detach() + (scale - scale.detach()) / static_cast<double>(micro_batches);
       result = compute_loss(objective, out, model);

@@ -16,6 +16,7 @@
 #include "mmtrain/data/webdataset_loader.h"
 #include "mmtrain/errors.h"
 #include "mmtrain/eval/captioning.h"
+#include "mmtrain/eval/rollout.h"
 #include "mmtrain/eval/vqa.h"
 #include "mmtrain/heads/caption_decoder.h"
 #include "mmtrain/heads/task_head.h"
@@ -39,6 +40,7 @@
 #include "mmtrain/train/signals.h"
 #include "mmtrain/train/step_clock.h"
 #include "mmtrain/train/synthetic_batches.h"
+#include "mmtrain/train/task_data.h"
 #include "mmtrain/train/training_data.h"
 
 namespace mmtrain {
@@ -123,7 +125,6 @@ class Trainer {
   Metrics evaluate_now();
   void write_caption_samples(const std::vector<CaptionSample>& captions);
   void write_vqa_samples(const VqaEvalResult& vqa);
-  std::shared_ptr<const AnswerVocab> answer_vocabulary(const std::optional<Checkpoint>& checkpoint) const;
   CheckpointMeta meta() const;
   void write_record(const nlohmann::json& record);
   void write_bad_sample_counts();
@@ -139,7 +140,7 @@ class Trainer {
   std::unique_ptr<DataParallel> dp_;
   TrainingData data_;
   std::shared_ptr<const Tokenizer> tokenizer_;
-  std::shared_ptr<const AnswerVocab> answers_;  // a vqa head's vocabulary; null otherwise
+  TaskData task_;  // a vqa head's vocabulary, an action head's space; empty otherwise
   MultimodalModel model_{nullptr};
   std::unique_ptr<FusedAdamW> optimizer_;
   LossScaler scaler_{false};  // fp16 only
@@ -229,6 +230,7 @@ void check_resumed_config(const Config& stored, const Config& now) {
 void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
   const auto& data = config_.data.train;
   data_ = open_training_data(config_);
+  resolve_action_dims(config_, data_);
   auto init_tokenizer = adopt_init_architecture(config_);
   if (checkpoint) {
     check_resumed_config(parse_config(checkpoint->meta().config_yaml, "checkpoint config"), config_);
@@ -255,7 +257,7 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
     }
   }
 
-  answers_ = answer_vocabulary(checkpoint);
+  task_ = build_task_data(config_, data_, checkpoint ? &checkpoint->meta() : nullptr);
   torch::manual_seed(static_cast<uint64_t>(config_.run.seed));
   model_ = build_model(config_.model, TextVocab{tokenizer_->vocab_size(), tokenizer_->eos_id(), tokenizer_->pad_id()});
   attach_loss_parameters(*model_, config_.loss);
@@ -295,7 +297,7 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
   loader_ = options_.synthetic_batches
                 ? make_synthetic_source()
                 : make_training_source(config_, data_.dataset, tokenizer_, data_.bad_samples, dp_->rank(),
-                                       dp_->world_size(), answers_);
+                                       dp_->world_size(), task_);
   if (data_.dataset && loader_->batches_per_epoch() == 0 && !options_.synthetic_batches) {
     throw DataError(data.path + ": " + std::to_string(data_.dataset->samples.size()) +
                     " pairs, fewer than one batch of train.batch_size " +
@@ -309,33 +311,13 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
                                          : config_.train.epochs * loader_->batches_per_epoch();
 }
 
-// The vocabulary a head that scores answers (vqa) is sized by: the checkpoint's when resuming, else
-// the most frequent answers of the training data, built the same on every rank.
-std::shared_ptr<const AnswerVocab> Trainer::answer_vocabulary(const std::optional<Checkpoint>& checkpoint) const {
-  const auto& head = config_.model.head;
-  if (head.type.empty()) return nullptr;
-  register_builtin_heads();
-  if (!head_registry().find(head.type, "model.head.type").descriptor.answers) return nullptr;
-  if (checkpoint && !checkpoint->meta().answers.empty()) {
-    return std::make_shared<AnswerVocab>(AnswerVocab::from_text(checkpoint->meta().answers));
-  }
-  if (!data_.dataset) {
-    throw ConfigError("data.train.type: the " + head.type + " head trains on question-answer data (vqa or vqa_v2)");
-  }
-  auto vocab = std::make_shared<AnswerVocab>(AnswerVocab::build(*data_.dataset, head.answers));
-  std::string first;
-  for (int64_t i = 0; i < std::min<int64_t>(8, vocab->size()); ++i) first += " " + vocab->answers()[static_cast<size_t>(i)];
-  spdlog::info("answer vocabulary: {} answers for {} outputs (most frequent:{})", vocab->size(), head.answers, first);
-  return vocab;
-}
-
 bool Trainer::step(const Batch& batch) {
   last_lr_ = learning_rate_at(state_.step, total_steps_, config_.optim);
   set_learning_rate(*optimizer_, last_lr_);
   clear_gradients(*optimizer_);
   auto images = to_device(batch.images, device_);
   auto tokens = to_device(batch.tokens, device_);
-  const auto answers = batch.answers.defined() ? to_device(batch.answers, device_) : torch::Tensor();
+  const TaskTensors task = batch.task.to(device_);
   const MissingInputs missing = apply_modality_dropout(images, tokens);
   apply_image_dropout(images);
   EmbeddingGather gather;
@@ -344,9 +326,9 @@ bool Trainer::step(const Batch& batch) {
   PhaseTimes phases;
   last_terms_ = micro_batches > 1
                     ? accumulate_gradients(*model_, config_.loss, images, tokens, micro_batches,
-                                           config_.train.precision, &phases, scaler_.scale(), missing, answers)
+                                           config_.train.precision, &phases, scaler_.scale(), missing, task)
                     : forward_backward(*model_, config_.loss, images, tokens, config_.train.precision, &phases,
-                                       gather, scaler_.scale(), missing, answers);
+                                       gather, scaler_.scale(), missing, task);
   clock_.add(StepPhase::kForward, phases.forward);
   clock_.add(StepPhase::kBackward, phases.backward);
   // Each rank holds the loss of its rows; the one-process loss is their mean.
@@ -484,7 +466,7 @@ CheckpointMeta Trainer::meta() const {
   meta.config_yaml = config_to_yaml(config_);
   meta.tokenizer_type = tokenizer_->type();
   meta.tokenizer_bytes = tokenizer_->model_bytes();
-  if (answers_) meta.answers = answers_->to_text();
+  store_task_data(task_, meta);
   meta.state = state_;
   return meta;
 }
@@ -548,14 +530,18 @@ void Trainer::write_vqa_samples(const VqaEvalResult& vqa) {
 Metrics Trainer::evaluate_now() {
   if (!dp_->is_main()) return {};  // the others wait at their next collective
   EmbedContext context = make_embed_context(config_, model_, tokenizer_, device_);
-  context.answers = answers_;
+  context.answers = task_.answers;
+  context.actions = task_.actions;
   std::vector<CaptionSample> captions;
   VqaEvalResult vqa;
-  Metrics metrics = evaluate(context, config_.eval, &captions, &vqa);
+  std::vector<RolloutResult> rollouts;
+  Metrics metrics = evaluate(context, config_.eval, &captions, &vqa, &rollouts);
   model_->train();
   if (metrics.empty()) return metrics;
   write_caption_samples(captions);
   write_vqa_samples(vqa);
+  // The report shows <run>/rollouts, replaced at each evaluation.
+  if (!rollouts.empty()) write_rollout_frames(rollouts, run_dir_.file("rollouts"));
 
   nlohmann::json record = {{"kind", "eval"}, {"step", state_.step}};
   std::string line;

@@ -126,6 +126,18 @@ TEST(ConfigDefaults, EmptyDocumentGivesContractDefaults) {
   EXPECT_EQ(c.eval.retrieval.caption_key, "title");
   EXPECT_EQ(c.eval.rerank_k, 0);
   EXPECT_EQ(c.eval.best_metric, "zeroshot/top1");
+  // The action task's keys.
+  EXPECT_EQ(c.model.head.chunk, 1);
+  EXPECT_EQ(c.model.head.bins, 0);
+  EXPECT_EQ(c.model.head.hidden, 0);
+  EXPECT_EQ(c.model.head.action_dims, 0);
+  EXPECT_EQ(c.model.head.state_dims, 0);
+  EXPECT_EQ(c.eval.actions.type, "episodes");
+  EXPECT_EQ(c.eval.actions.path, "");
+  EXPECT_EQ(c.eval.rollout.episodes, 0);
+  EXPECT_EQ(c.eval.rollout.splits, "test,heldout");
+  EXPECT_EQ(c.eval.rollout.frames, 4);
+  EXPECT_EQ(c.eval.rollout.execute, 1);
 }
 
 TEST(ConfigDefaults, CommentOnlyFileAndEmptySectionsKeepDefaults) {
@@ -205,7 +217,7 @@ TEST(ConfigErrors, OutOfRangeValuesNameKeyPathAndLine) {
             "configs/run.yaml:2: data.workers: must be >= 0, found -2");
   EXPECT_EQ(parse_error("data:\n  train: {type: parquet}\n"),
             "configs/run.yaml:2: data.train.type: expected one of 'csv', 'jsonl', 'coco', 'vqa', "
-            "'vqa_v2', 'webdataset', found 'parquet'");
+            "'vqa_v2', 'episodes', 'webdataset', found 'parquet'");
   EXPECT_EQ(parse_error("data:\n  train:\n    separator: ab\n"),
             "configs/run.yaml:3: data.train.separator: expected exactly one character "
             "(e.g. ',' or '\\t'), found 'ab'");
@@ -407,14 +419,14 @@ TEST(ConfigLossTerms, UnknownTermIsRefused) {
             "configs/run.yaml:4: loss.terms.cllp: unknown loss term (did you mean 'clip'?)");
   EXPECT_EQ(parse_error("loss:\n  terms: {mse: 1.0}\n"),
             "configs/run.yaml:2: loss.terms.mse: unknown loss term "
-            "(valid loss terms: clip, siglip, itm, caption, vqa, vqa_ce)");
+            "(valid loss terms: clip, siglip, itm, caption, vqa, vqa_ce, action_l1, action_ce)");
 }
 
 TEST(ConfigLossTerms, NegativeWeightAndMissingTermsAreRefused) {
   EXPECT_EQ(parse_error("loss:\n  terms: {clip: -1}\n"),
             "configs/run.yaml:2: loss.terms.clip: must be >= 0, found -1");
   EXPECT_EQ(parse_error("loss:\n  terms: {}\n"),
-            "configs/run.yaml:2: loss.terms: needs at least one term (clip, siglip, itm, caption, vqa or vqa_ce)");
+            "configs/run.yaml:2: loss.terms: needs at least one term (clip, siglip, itm, caption, vqa, vqa_ce, action_l1 or action_ce)");
   EXPECT_EQ(parse_error("loss:\n  terms: [clip]\n"),
             "configs/run.yaml:2: loss.terms: expected a mapping of term to weight "
             "(e.g. {clip: 1.0}), found a list of 1 item");
@@ -450,9 +462,9 @@ TEST(ConfigRegistries, ALossTermRegisteredByTheTestIsAcceptedAndListed) {
   EXPECT_EQ(terms_of(parse_config("loss:\n  terms: {clip: 1.0, zero: 0.5}\n", kSource)),
             (Terms{{"clip", 1.0}, {"zero", 0.5}}));
   EXPECT_EQ(parse_error("loss:\n  terms: {mse: 1.0}\n"),
-            "configs/run.yaml:2: loss.terms.mse: unknown loss term (valid loss terms: clip, siglip, itm, caption, vqa, vqa_ce, zero)");
+            "configs/run.yaml:2: loss.terms.mse: unknown loss term (valid loss terms: clip, siglip, itm, caption, vqa, vqa_ce, action_l1, action_ce, zero)");
   EXPECT_EQ(parse_error("loss:\n  terms: {}\n"),
-            "configs/run.yaml:2: loss.terms: needs at least one term (clip, siglip, itm, caption, vqa, vqa_ce or zero)");
+            "configs/run.yaml:2: loss.terms: needs at least one term (clip, siglip, itm, caption, vqa, vqa_ce, action_l1, action_ce or zero)");
 }
 
 Config non_default_config() {

@@ -58,7 +58,7 @@ TEST(TaskHead, ATestRegisteredHeadIsBuiltByNameForTheModelsWidths) {
   const auto tokens = torch::tensor({{2, 5, 6, 3, 0, 0}, {2, 7, 3, 0, 0, 0}, {2, 8, 3, 0, 0, 0}}, torch::kLong);
   const auto logits = built->forward(model->forward(torch::randn({3, 3, 16, 16}), tokens));
   EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{3, kAnswers}));
-  EXPECT_EQ(head_types(), (std::vector<std::string>{"caption", "vqa", "answer"}));
+  EXPECT_EQ(head_types(), (std::vector<std::string>{"caption", "vqa", "action", "answer"}));
 }
 
 TEST(TaskHead, AHeadNeedingTheMatchHeadIsRefusedOnLateFusionAndBuiltOnAFusedOne) {
@@ -80,7 +80,7 @@ TEST(TaskHead, AnUnknownHeadTypeListsTheRegisteredOnes) {
   auto model = small_model("late");
   const std::string message = test::error_message<ConfigError>(
       [&] { build_head(head_of("speech"), *model, kEmbedDim, TextVocab{20, 3}); });
-  EXPECT_EQ(message, "model.head.type: unknown head 'speech' (valid: caption, vqa, answer)");
+  EXPECT_EQ(message, "model.head.type: unknown head 'speech' (valid: caption, vqa, action, answer)");
 }
 
 TEST(TaskHead, AModelWithAHeadGivesTokensToItEvenUnderLateFusion) {

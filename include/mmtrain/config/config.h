@@ -18,7 +18,7 @@ struct RunConfig {
 
 // Where image-caption pairs come from: training and retrieval read the same kinds of source.
 struct PairSourceConfig {
-  std::string type = "csv";  // csv | jsonl | coco | vqa | vqa_v2 | webdataset (training only)
+  std::string type = "csv";  // csv | jsonl | coco | vqa | vqa_v2 | episodes | webdataset (training only)
   std::string path;          // csv/jsonl/coco: the file; webdataset: shard pattern(s)
   std::string image_key = "filepath";  // csv column, jsonl key; webdataset: image extensions ("jpg,png")
   std::string caption_key = "title";   // one or several ("a,b"); webdataset: caption extension
@@ -122,6 +122,13 @@ struct HeadConfig {
   int heads = 8;         // caption: attention heads over the text tower's width
   double mlp_ratio = 4.0;
   int answers = 1000;    // vqa: outputs; the vocabulary is the most frequent training answers, up to this many
+  int chunk = 1;         // action: the next actions predicted from each step (an action chunk)
+  int bins = 0;          // action: bins per action dimension (discrete, cross-entropy); 0: continuous (L1)
+  int hidden = 0;        // action: the MLP's width; 0: twice the fusion's width
+  // action: the lengths of an action and of the proprioception; 0: from the training episodes (the
+  // run's resolved config records them, so a checkpoint rebuilds the head without the data).
+  int action_dims = 0;
+  int state_dims = 0;
 };
 
 struct LockConfig {
@@ -246,12 +253,27 @@ struct VqaEvalConfig : PairSourceConfig {
   int samples = 12;  // answered questions kept with their images for the report
 };
 
+// Offline action metrics on held-out episode steps: the action head's error and bin accuracy.
+struct ActionEvalConfig : PairSourceConfig {
+  ActionEvalConfig() { type = "episodes"; }
+};
+
+// Closed-loop rollouts of an action head's policy in the built-in table-top simulator.
+struct RolloutEvalConfig {
+  int64_t episodes = 0;              // per split; 0: none
+  std::string splits = "test,heldout";  // of train, test, heldout
+  int frames = 4;                    // rollouts per split whose frames the report shows
+  int execute = 1;                   // actions of each predicted chunk run before predicting again
+};
+
 struct EvalConfig {
   int64_t every = 0;  // steps; 0 = at the end only
   ZeroShotConfig zeroshot;
   RetrievalConfig retrieval;
   CaptioningEvalConfig captioning;
   VqaEvalConfig vqa;
+  ActionEvalConfig actions;
+  RolloutEvalConfig rollout;
   int rerank_k = 0;
   // Zero-shot and retrieval also with degraded images (a Gaussian blur; half of each image occluded,
   // which half drawn from run.seed), reported beside the clean figures as <metric>@blur and

@@ -21,8 +21,14 @@ struct PairSample {
   // answers (ten in VQA v2, any number of at least one), the type its accuracy is reported under,
   // and VQA v2's question id (-1 elsewhere).
   std::vector<std::string> answers;
-  std::string question_type;
+  std::string question_type;  // also an episode's task, which action metrics are reported under
   int64_t question_id = -1;
+  // Robot episodes (data type episodes; captions hold the instruction): which episode the step
+  // belongs to (samples of an episode are adjacent, in step order), the proprioception before the
+  // step, and the action taken.
+  int64_t episode = -1;
+  std::vector<float> state;
+  std::vector<float> action;
 };
 
 // A sample without answers: an image-caption pair or a labelled image.
@@ -62,7 +68,13 @@ PairDataset read_vqa_jsonl(const PairSourceConfig& config);
 // <image_root>/COCO_<data_subtype>_<image_id, 12 digits>.jpg; accuracy is reported per answer_type
 // (yes/no, number, other) as the official summary reports it.
 PairDataset read_vqa_v2(const PairSourceConfig& config);
-// csv, jsonl, coco, vqa or vqa_v2 by config.type; `key` names the config section in errors.
+// Robot episodes, one JSON object per step: {"episode": id (number or string), "step": n,
+// "<image_key>" (default "image"): "a.png", "instruction": "...", "task": "..." (optional, what
+// metrics are grouped by), "state": [numbers], "action": [numbers]}. Lines may come in any order;
+// the samples come out grouped by episode (in order of first appearance) and by step. Every
+// state, and every action, must have the length of the first row's: other rows are bad samples.
+PairDataset read_episodes(const PairSourceConfig& config);
+// csv, jsonl, coco, vqa, vqa_v2 or episodes by config.type; `key` names the config section in errors.
 PairDataset read_pair_source(const PairSourceConfig& config, const std::string& key);
 
 // Labelled images for zero-shot and their class names: csv (a label column, names from the

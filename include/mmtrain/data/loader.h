@@ -15,11 +15,13 @@
 
 #include <torch/types.h>
 
+#include "mmtrain/data/action_space.h"
 #include "mmtrain/data/answer_vocab.h"
 #include "mmtrain/data/bad_samples.h"
 #include "mmtrain/data/buffer_pool.h"
 #include "mmtrain/data/dataset.h"
 #include "mmtrain/data/transforms.h"
+#include "mmtrain/models/task_tensors.h"
 #include "mmtrain/text/tokenizer.h"
 
 namespace mmtrain {
@@ -30,7 +32,18 @@ struct Batch {
   torch::Tensor tokens;  // [B,L] int64 (empty [B,0] without a tokenizer)
   torch::Tensor labels;  // [B] int64, -1 where unlabelled
   torch::Tensor ids;     // [B] int64 sample indices into the data set
-  torch::Tensor answers; // [B,K] float32 soft answer scores over an AnswerVocab; undefined without one
+  TaskTensors task;       // a task head's inputs and targets (answers, state, actions); undefined without one
+};
+
+// What a task head needs the loader to add to every batch (Batch::task); empty for contrastive
+// training.
+struct TaskData {
+  // Question answering: each row's answers become soft scores over this vocabulary (task.answers).
+  std::shared_ptr<const AnswerVocab> answers;
+  // Actions (data type episodes): each row's state and its next `action_chunk` actions of the same
+  // episode, scaled by this space (task.state, task.actions).
+  std::shared_ptr<const ActionSpace> actions;
+  int action_chunk = 1;
 };
 
 struct LoaderOptions {
@@ -45,8 +58,7 @@ struct LoaderOptions {
   int context_length = 77;
   int prefetch = 4;  // batches in flight beyond the one being consumed
   TransformOptions transform;
-  // Question answering: each row's answers become soft scores over this vocabulary (Batch::answers).
-  std::shared_ptr<const AnswerVocab> answers;
+  TaskData task;
 };
 
 // What the trainer draws batches from: a map-style data set (Loader) or a stream of shards
@@ -108,6 +120,7 @@ class Loader : public BatchSource, private OrderedBatchQueue {
   std::optional<Batch> make_batch(int64_t index) override;
   // Decodes sample `id` into row `row`; false when it is bad (recorded) and must be replaced.
   bool fill_row(Batch& batch, int64_t row, int64_t id) const;
+  void fill_action_row(Batch& batch, int64_t row, int64_t id) const;
 
   std::shared_ptr<const PairDataset> dataset_;
   std::shared_ptr<const Tokenizer> tokenizer_;
@@ -115,6 +128,7 @@ class Loader : public BatchSource, private OrderedBatchQueue {
   std::shared_ptr<BufferPool> pool_;
   int64_t epoch_ = 0;
   std::vector<int64_t> order_;
+  int64_t state_dims_ = 0;  // every episode step's (read_episodes checks they agree)
 };
 
 // The training loader's settings from a config: batch, workers, seed, context length, and the

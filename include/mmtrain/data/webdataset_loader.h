@@ -48,13 +48,13 @@ class WebDatasetLoader : public BatchSource, private OrderedBatchQueue {
 };
 
 // The training source for data.train: a Loader over csv/jsonl/coco, a WebDatasetLoader over shards;
-// rank `rank` of `world_size` gets its part of every global batch. With `answers` (a vqa head's
-// vocabulary) batches carry the rows' soft answer scores; streams are refused then.
+// rank `rank` of `world_size` gets its part of every global batch. With a task (a vqa head's
+// vocabulary, an action head's space) batches carry the rows' task tensors; streams are refused then.
 std::unique_ptr<BatchSource> make_training_source(const Config& config,
                                                   std::shared_ptr<const PairDataset> dataset,
                                                   std::shared_ptr<const Tokenizer> tokenizer,
                                                   std::shared_ptr<BadSampleLog> bad_samples, int rank = 0,
                                                   int world_size = 1,
-                                                  std::shared_ptr<const AnswerVocab> answers = nullptr);
+                                                  TaskData task = {});
 
 }  // namespace mmtrain

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "mmtrain/config/config.h"
+#include "mmtrain/data/action_space.h"
 #include "mmtrain/data/answer_vocab.h"
 #include "mmtrain/eval/embed.h"
 #include "mmtrain/io/checkpoint_file.h"
@@ -18,6 +19,7 @@ struct CheckpointModel {
   MultimodalModel model{nullptr};
   TrainState state;
   std::shared_ptr<const AnswerVocab> answers;  // a vqa head's vocabulary; null without one
+  std::shared_ptr<const ActionSpace> actions;  // an action head's space; null without one
 };
 
 CheckpointModel load_checkpoint_model(const std::string& path, torch::Device device);

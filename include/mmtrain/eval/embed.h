@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mmtrain/config/config.h"
+#include "mmtrain/data/action_space.h"
 #include "mmtrain/data/answer_vocab.h"
 #include "mmtrain/data/dataset.h"
 #include "mmtrain/data/transforms.h"
@@ -28,6 +29,7 @@ struct EmbedContext {
   Degradation degradation = Degradation::kNone;  // applied to every image batch (eval/degrade.h)
   uint64_t seed = 0;                             // run.seed: what the degradation draws from
   std::shared_ptr<const AnswerVocab> answers;    // a vqa head's vocabulary (the checkpoint's); null otherwise
+  std::shared_ptr<const ActionSpace> actions;    // an action head's space (the checkpoint's); null otherwise
 };
 
 // Eval transform at the model's image size, context length, workers and eval batch size from config.

@@ -23,11 +23,13 @@ Metrics evaluate_zero_shot(EmbedContext& context, const ZeroShotConfig& config, 
 Metrics evaluate_retrieval(EmbedContext& context, const RetrievalConfig& config, int rerank_k = 0);
 struct CaptionSample;  // eval/captioning.h
 struct VqaEvalResult;  // eval/vqa.h
+struct RolloutResult;  // eval/rollout.h
 
-// Runs whichever of zero-shot, retrieval, captioning and VQA has a path; an empty result when none
-// does. `captions` and `vqa`, when given, receive the generated captions and the answers.
+// Runs whichever of zero-shot, retrieval, captioning, VQA and action steps has a path, and the
+// rollouts when eval.rollout.episodes > 0; an empty result when none does. `captions`, `vqa` and
+// `rollouts`, when given, receive the generated captions, the answers and the rollouts.
 Metrics evaluate(EmbedContext& context, const EvalConfig& config, std::vector<CaptionSample>* captions = nullptr,
-                 VqaEvalResult* vqa = nullptr);
+                 VqaEvalResult* vqa = nullptr, std::vector<RolloutResult>* rollouts = nullptr);
 
 // An image listed on several rows (COCO's five captions) is one image with several captions.
 struct ImageCaptions {

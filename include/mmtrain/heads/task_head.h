@@ -23,6 +23,9 @@ struct HeadDescriptor {
   // The head scores an answer vocabulary built from the training answers (vqa): the trainer builds
   // it and checkpoints keep it.
   bool answers = false;
+  // The head predicts actions from robot episodes (action): the trainer builds an ActionSpace from
+  // the training actions, fills model.head.action_dims and state_dims, and checkpoints keep it.
+  bool actions = false;
 };
 
 // What a head is sized by: the towers' widths D, the embedding width E, the tokenizer.
@@ -43,7 +46,25 @@ struct HeadEntry {
 
 Registry<HeadEntry>& head_registry();
 
-// Idempotent: registers caption and vqa.
+// Registers head class `Head` (constructed from (HeadConfig, HeadDims)) under `type`.
+template <class Head>
+void register_head(const std::string& type, const HeadDescriptor& descriptor) {
+  head_registry().add(type, {descriptor, [](const HeadConfig& config, const HeadDims& dims) {
+                               return std::make_shared<Head>(config, dims);
+                             }});
+}
+
+// The model's head as `Head`; throws ConfigError "<what> needs <a kind>: set model.head.type:
+// <type>" when the model has another or none.
+[[noreturn]] void throw_missing_head(const std::string& what, const std::string& kind, const std::string& type);
+template <class Head>
+Head& head_of(MultimodalModelImpl& model, const std::string& what, const std::string& kind, const std::string& type) {
+  auto* head = dynamic_cast<Head*>(model.head());
+  if (head == nullptr) throw_missing_head(what, kind, type);
+  return *head;
+}
+
+// Idempotent: registers caption, vqa and action.
 void register_builtin_heads();
 
 // The head `config.type` sized for `model`. Throws ConfigError naming model.head.type for an

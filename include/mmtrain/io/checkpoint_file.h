@@ -35,6 +35,8 @@ struct CheckpointMeta {
   // A VQA head's answer vocabulary, one answer per line (AnswerVocab::to_text); "" without one.
   // Optional in the file: older checkpoints have none.
   std::string answers;
+  // An action head's ActionSpace (ActionSpace::to_text); "" without one. Optional like answers.
+  std::string actions;
   TrainState state;
 };
 

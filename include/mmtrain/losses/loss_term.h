@@ -71,7 +71,7 @@ struct LossTermEntry {
 
 Registry<LossTermEntry>& loss_term_registry();
 
-// Idempotent: registers clip, siglip, itm, caption, vqa and vqa_ce.
+// Idempotent: registers clip, siglip, itm, caption, vqa, vqa_ce, action_l1 and action_ce.
 void register_builtin_loss_terms();
 
 }  // namespace mmtrain

@@ -1,5 +1,5 @@
 // The VQA answer losses over the vqa head's logits and the batch's soft answer scores
-// (ModelOutput::answer_targets), and the `vqa` and `vqa_ce` loss terms built on them.
+// (ModelOutput::task.answers), and the `vqa` and `vqa_ce` loss terms built on them.
 #pragma once
 
 #include <torch/types.h>

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "mmtrain/models/fusion.h"
+#include "mmtrain/models/task_tensors.h"
 #include "mmtrain/models/tower.h"
 
 namespace mmtrain {
@@ -17,9 +18,9 @@ struct ModelOutput {
   torch::Tensor logit_scale;   // []
   torch::Tensor token_ids;     // [B,L] int64, what the text tower read (a decoder's targets)
   torch::Tensor fused;         // [B,W] the fusion's joint representation; only for a head that reads it
-  // [B,K] soft answer scores of the batch (Batch::answers): set by the caller beside the model's
-  // outputs for the terms that train on them; undefined otherwise.
-  torch::Tensor answer_targets;
+  // The batch's task tensors (Batch::task): set by the caller beside the model's outputs for the
+  // heads and terms that read them.
+  TaskTensors task;
 };
 
 // The rows of a batch whose image or caption counts as missing: [B] bool, true = missing;

@@ -20,14 +20,14 @@ struct PhaseTimes {
   double backward = 0.0;
 };
 
-// images [B,3,S,S], tokens [B,L], answers [B,K] (soft answer scores, or undefined); B divisible by
-// micro_batches. Calls backward() on the loss
+// images [B,3,S,S], tokens [B,L], task: the task heads' tensors (answers, state, actions; each
+// may be undefined); B divisible by micro_batches. Calls backward() on the loss
 // times loss_scale (fp16's loss scaler; the gradients come out scaled by it); returns the
 // unscaled loss of the full batch (undefined gradients are left to the caller to check).
 LossResult accumulate_gradients(MultimodalModelImpl& model, const LossConfig& loss, const torch::Tensor& images,
                                 const torch::Tensor& tokens, int micro_batches, const std::string& precision,
                                 PhaseTimes* times = nullptr, double loss_scale = 1.0, const MissingInputs& missing = {},
-                                const torch::Tensor& answers = {});
+                                const TaskTensors& task = {});
 
 // The same without accumulation: one forward and backward. Returns the loss; a non-finite loss
 // is returned before backward.
@@ -39,6 +39,6 @@ LossResult forward_backward(MultimodalModelImpl& model, const LossConfig& loss, 
                             const torch::Tensor& tokens, const std::string& precision,
                             PhaseTimes* times = nullptr, const EmbeddingGather& gather = {},
                             double loss_scale = 1.0, const MissingInputs& missing = {},
-                            const torch::Tensor& answers = {});
+                            const TaskTensors& task = {});
 
 }  // namespace mmtrain

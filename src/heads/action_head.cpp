@@ -1,0 +1,99 @@
+#include "mmtrain/heads/action_head.h"
+
+#include <cmath>
+
+#include <torch/nn/functional/activation.h>
+
+#include "mmtrain/errors.h"
+#include "mmtrain/ops/full_precision.h"
+
+namespace mmtrain {
+
+ActionHeadImpl::ActionHeadImpl(const HeadConfig& config, const HeadDims& dims)
+    : chunk_(config.chunk),
+      action_dims_(config.action_dims),
+      state_dims_(config.state_dims),
+      bins_(config.bins),
+      image_width_(dims.image_width) {
+  TORCH_CHECK(dims.fused_width > 0, "action head: the fusion gives no joint representation (use a fused type)");
+  TORCH_CHECK(action_dims_ > 0, "action head: model.head.action_dims is not known (train on data type episodes)");
+  const int64_t joint = dims.fused_width + state_dims_;
+  const int64_t hidden = config.hidden > 0 ? config.hidden : 2 * static_cast<int64_t>(dims.fused_width);
+  query_ = register_module("query", torch::nn::Linear(joint, kKeypoints * image_width_));
+  key_ = register_module("key", torch::nn::Linear(image_width_, image_width_));
+  fc1_ = register_module("fc1", torch::nn::Linear(joint + kKeypoints * (2 + image_width_), hidden));
+  norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({hidden})));
+  fc2_ = register_module("fc2", torch::nn::Linear(hidden, hidden));
+  out_ = register_module("out", torch::nn::Linear(hidden, chunk_ * action_dims_ * std::max<int64_t>(1, bins_)));
+}
+
+namespace {
+
+// The patch tokens of a vision tower's output and their grid cells' centres: [B,N,D] and [N,2]
+// (x, y in [0,1]). A leading class token (ViT) is left out when the rest make a square.
+std::pair<torch::Tensor, torch::Tensor> patch_grid(const torch::Tensor& tokens) {
+  const int64_t count = tokens.size(1);
+  auto side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(count))));
+  torch::Tensor patches = tokens;
+  if (side * side != count) {
+    side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(count - 1))));
+    TORCH_CHECK(side * side == count - 1, "action head: ", count, " image tokens do not lie on a square grid");
+    patches = tokens.narrow(1, 1, count - 1);
+  }
+  const auto centres = (torch::arange(side, torch::TensorOptions().dtype(torch::kFloat)) + 0.5) / static_cast<double>(side);
+  const auto grid = torch::stack({centres.repeat({side}), centres.repeat_interleave(side)}, 1);  // row-major: x varies fastest
+  return {patches, grid.to(tokens.device())};
+}
+
+}  // namespace
+
+torch::Tensor ActionHeadImpl::attend(const torch::Tensor& query_input, const torch::Tensor& image_tokens) {
+  const auto [patches, grid] = patch_grid(image_tokens.to(torch::kFloat));                       // [B,N,D], [N,2]
+  const int64_t rows = query_input.size(0);
+  const auto queries = query_(query_input).view({rows, kKeypoints, image_width_});               // [B,K,D]
+  const auto scores = torch::matmul(queries, key_(patches).transpose(1, 2)) /
+                      std::sqrt(static_cast<double>(image_width_));                              // [B,K,N]
+  const auto weights = torch::softmax(scores, -1);
+  const auto positions = torch::matmul(weights, grid);                                            // [B,K,2]
+  const auto features = torch::matmul(weights, patches);                                          // [B,K,D]
+  return torch::cat({positions, features}, -1);                                                   // [B,K,2+D]
+}
+
+torch::Tensor ActionHeadImpl::forward(const ModelOutput& output) {
+  namespace F = torch::nn::functional;
+  TORCH_CHECK(output.fused.defined(), "action head: the model gave no joint representation");
+  TORCH_CHECK(output.image.tokens.defined(), "action head: the model gave no image tokens");
+  const auto& state = output.task.state;
+  TORCH_CHECK(state_dims_ == 0 || (state.defined() && state.dim() == 2 && state.size(1) == state_dims_),
+              "action head: expected the proprioception [B,", state_dims_, "]");
+  // A few small matrices: fp32 throughout, like every logit.
+  FullPrecisionScope fp32;
+  auto joint = output.fused.to(torch::kFloat);                                          // [B,W]
+  if (state_dims_ > 0) joint = torch::cat({joint, state.to(torch::kFloat)}, 1);         // [B,W+P]
+  const int64_t rows = joint.size(0);
+  const auto looked = attend(joint, output.image.tokens).reshape({rows, -1});            // [B,K*(2+D)]
+  const auto x = torch::cat({joint, looked}, 1);
+  const auto h = F::gelu(fc2_(F::gelu(norm_(fc1_(x)))));                                 // [B,H]
+  if (bins_ == 0) return out_(h).view({rows, chunk_, action_dims_});                     // [B,T,A]
+  return out_(h).view({rows, chunk_, action_dims_, bins_});                              // [B,T,A,bins]
+}
+
+torch::Tensor ActionHeadImpl::predict(const ModelOutput& output) {
+  const auto y = forward(output);
+  if (bins_ == 0) return y.clamp(-1.0, 1.0);
+  // Bin b's centre in [-1,1]: (b + 0.5) / bins * 2 - 1 (ActionSpace::bin_centre).
+  return (y.argmax(-1).to(torch::kFloat) + 0.5) / static_cast<double>(bins_) * 2.0 - 1.0;
+}
+
+ActionHeadImpl& action_head_of(MultimodalModelImpl& model, const std::string& what) {
+  return head_of<ActionHeadImpl>(model, what, "an action head", "action");
+}
+
+void register_action_head() {
+  HeadDescriptor descriptor;
+  descriptor.needs.match_head = true;  // the fused types' joint representation
+  descriptor.actions = true;
+  register_head<ActionHeadImpl>("action", descriptor);
+}
+
+}  // namespace mmtrain

@@ -1,0 +1,88 @@
+#include "mmtrain/train/task_data.h"
+
+#include <spdlog/spdlog.h>
+
+#include "mmtrain/errors.h"
+#include "mmtrain/heads/task_head.h"
+
+namespace mmtrain {
+
+namespace {
+
+HeadDescriptor descriptor_of_head(const HeadConfig& head) {
+  register_builtin_heads();
+  return head.type.empty() ? HeadDescriptor{} : head_registry().find(head.type, "model.head.type").descriptor;
+}
+
+const PairDataset& training_set(const TrainingData& data, const HeadConfig& head, const char* needs) {
+  if (!data.dataset) throw ConfigError("data.train.type: the " + head.type + " head trains on " + needs);
+  return *data.dataset;
+}
+
+// The most frequent answers of the training data, built the same on every rank.
+std::shared_ptr<const AnswerVocab> answer_vocabulary(const HeadConfig& head, const TrainingData& data) {
+  auto vocab = std::make_shared<AnswerVocab>(
+      AnswerVocab::build(training_set(data, head, "question-answer data (vqa or vqa_v2)"), head.answers));
+  std::string first;
+  for (int64_t i = 0; i < std::min<int64_t>(8, vocab->size()); ++i) first += " " + vocab->answers()[static_cast<size_t>(i)];
+  spdlog::info("answer vocabulary: {} answers for {} outputs (most frequent:{})", vocab->size(), head.answers, first);
+  return vocab;
+}
+
+std::shared_ptr<const ActionSpace> action_space(const HeadConfig& head, const TrainingData& data) {
+  auto space = std::make_shared<ActionSpace>(ActionSpace::build(training_set(data, head, "robot episodes (episodes)")));
+  std::string ranges;
+  for (int64_t d = 0; d < space->dims(); ++d) {
+    ranges += fmt::format(" [{:.4g}, {:.4g}]", space->low()[static_cast<size_t>(d)], space->high()[static_cast<size_t>(d)]);
+  }
+  spdlog::info("action space: {} dimensions over{}; chunks of {} {}", space->dims(), ranges, head.chunk,
+               head.bins > 0 ? fmt::format("in {} bins", head.bins) : std::string("continuous"));
+  return space;
+}
+
+void resolve_dim(int& value, size_t from_data, const std::string& key) {
+  const int found = static_cast<int>(from_data);
+  if (value == 0) value = found;
+  if (value != found) {
+    throw ConfigError(key + ": " + std::to_string(value) + ", but the training episodes have " + std::to_string(found));
+  }
+}
+
+}  // namespace
+
+void resolve_action_dims(Config& config, const TrainingData& data) {
+  auto& head = config.model.head;
+  if (!descriptor_of_head(head).actions) return;
+  const PairDataset& episodes = training_set(data, head, "robot episodes (episodes)");
+  if (episodes.samples.empty() || episodes.samples.front().action.empty()) {
+    throw ConfigError("data.train.type: " + config.data.train.type + " has no actions; the " + head.type +
+                      " head trains on robot episodes (episodes)");
+  }
+  resolve_dim(head.action_dims, episodes.samples.front().action.size(), "model.head.action_dims");
+  resolve_dim(head.state_dims, episodes.samples.front().state.size(), "model.head.state_dims");
+}
+
+TaskData build_task_data(const Config& config, const TrainingData& data, const CheckpointMeta* checkpoint) {
+  const auto& head = config.model.head;
+  const HeadDescriptor descriptor = descriptor_of_head(head);
+  TaskData task;
+  if (descriptor.answers) {
+    task.answers = checkpoint && !checkpoint->answers.empty()
+                       ? std::make_shared<AnswerVocab>(AnswerVocab::from_text(checkpoint->answers))
+                       : answer_vocabulary(head, data);
+  }
+  if (descriptor.actions) {
+    task.actions = checkpoint && !checkpoint->actions.empty()
+                       ? std::make_shared<ActionSpace>(ActionSpace::from_text(checkpoint->actions))
+                       : action_space(head, data);
+    task.action_chunk = head.chunk;
+  }
+  return task;
+}
+
+void store_task_data(const TaskData& task, CheckpointMeta& meta) {
+  if (task.answers) meta.answers = task.answers->to_text();
+  if (task.actions) meta.actions = task.actions->to_text();
+}
+
+}  // namespace mmtrain

@@ -1,0 +1,99 @@
+// The action head (continuous and binned) and its loss terms.
+#include "mmtrain/heads/action_head.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "mmtrain/data/action_space.h"
+#include "mmtrain/losses/action_loss.h"
+#include "mmtrain/models/registry.h"
+#include "mmtrain/registered_names.h"
+
+namespace mmtrain {
+namespace {
+
+ModelConfig action_config(int bins, int chunk) {
+  ModelConfig config;
+  config.embed_dim = 8;
+  config.vision = VisionConfig{"vit", 16, 8, 16, 1, 2, 4.0, "gelu", "cls"};
+  config.text = TextConfig{"transformer", 6, 24, 1, 2, 4.0, "gelu"};
+  config.fusion = FusionConfig{"cross_attention", 16, 1, 2};
+  config.head.type = "action";
+  config.head.chunk = chunk;
+  config.head.bins = bins;
+  config.head.action_dims = 3;
+  config.head.state_dims = 4;
+  return config;
+}
+
+const torch::Tensor kTokens = torch::tensor({{2, 5, 6, 3, 0, 0}, {2, 7, 3, 0, 0, 0}}, torch::kLong);
+
+ModelOutput run(MultimodalModelImpl& model, const torch::Tensor& state) {
+  ModelOutput output = model.forward(torch::randn({2, 3, 16, 16}), kTokens);
+  output.task.state = state;
+  return output;
+}
+
+TEST(ActionHead, PredictsAChunkOfActionsFromTheJointRepresentationAndTheProprioception) {
+  register_builtins();
+  torch::manual_seed(1);
+  auto model = build_model(action_config(0, 4), TextVocab{20, 3});
+  auto& head = action_head_of(*model, "test");
+  const auto state = torch::rand({2, 4});
+  torch::manual_seed(5);
+  const ModelOutput output = run(*model, state);
+  const auto y = head.forward(output);
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{2, 4, 3}));
+  // The proprioception is an input: another gripper state predicts other actions.
+  ModelOutput moved = output;
+  moved.task.state = state + 0.5;
+  EXPECT_FALSE(torch::allclose(y, head.forward(moved)));
+  const auto predicted = head.predict(output);
+  EXPECT_LE(predicted.abs().max().item<double>(), 1.0);
+  // L1 against targets trains both towers and the head.
+  const auto loss = action_l1_loss(y, torch::zeros({2, 4, 3}));
+  EXPECT_NEAR(loss.item<double>(), y.abs().mean().item<double>(), 1e-7);
+  loss.backward();
+  EXPECT_TRUE(model->vision().parameters().front().grad().defined());
+  EXPECT_TRUE(model->text().parameters().front().grad().defined());
+}
+
+TEST(ActionHead, BinnedHeadScoresEveryBinAndPredictsTheCentreOfTheMostLikely) {
+  register_builtins();
+  torch::manual_seed(2);
+  auto model = build_model(action_config(8, 2), TextVocab{20, 3});
+  auto& head = action_head_of(*model, "test");
+  const ModelOutput output = run(*model, torch::rand({2, 4}));
+  const auto logits = head.forward(output);
+  ASSERT_EQ(logits.sizes(), (std::vector<int64_t>{2, 2, 3, 8}));
+  const auto predicted = head.predict(output);
+  const auto best = logits.argmax(-1);
+  for (int64_t b = 0; b < 8; ++b) {
+    const auto rows = best == b;
+    if (rows.any().item<bool>()) {
+      EXPECT_FLOAT_EQ(predicted.masked_select(rows)[0].item<float>(), ActionSpace::bin_centre(b, 8));
+    }
+  }
+}
+
+TEST(ActionLoss, CrossEntropyOverBinsMatchesTheDefinitionAndBinsMatchActionSpace) {
+  torch::manual_seed(3);
+  const auto logits = torch::randn({2, 1, 3, 5});
+  const auto targets = torch::tensor({-1.0f, -0.61f, 0.0f, 0.39f, 0.99f, 1.0f}).view({2, 1, 3});
+  const auto bins = action_bins(targets, 5);
+  for (int64_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(bins.view(-1)[i].item<int64_t>(), ActionSpace::bin_of(targets.view(-1)[i].item<float>(), 5)) << i;
+  }
+  EXPECT_EQ(bins.view(-1)[0].item<int64_t>(), 0);
+  EXPECT_EQ(bins.view(-1)[5].item<int64_t>(), 4);  // the top edge belongs to the last bin
+  // -mean(log softmax at the target bin), by hand.
+  const auto flat = logits.view({6, 5});
+  double expected = 0;
+  for (int64_t i = 0; i < 6; ++i) {
+    expected -= torch::log_softmax(flat[i], 0)[bins.view(-1)[i].item<int64_t>()].item<double>();
+  }
+  EXPECT_NEAR(action_ce_loss(logits, targets).item<double>(), expected / 6.0, 1e-6);
+}
+
+}  // namespace
+}  // namespace mmtrain
