@@ -8,10 +8,7 @@
 # EPISODES the rollouts per split (default 200); extra arguments go to the policy's `train`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-bash scripts/build.sh mmtrain
-source scripts/libtorch.sh  # MMTRAIN_LIBTORCH=pip: the 2.x build
-mmtrain=$build_dir/mmtrain
+source scripts/demo_binary.sh
 
 [[ -f data/tabletop/heldout.jsonl ]] || $mmtrain data tabletop --out data/tabletop
 run=${RUN:-tabletop_action}

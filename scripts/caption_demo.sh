@@ -5,10 +5,7 @@
 # share of captions with all four attributes (size, colour, shape, position) right.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-bash scripts/build.sh mmtrain
-source scripts/libtorch.sh  # MMTRAIN_LIBTORCH=pip: the 2.x build
-mmtrain=$build_dir/mmtrain
+source scripts/demo_binary.sh
 
 [[ -f data/synth/caption_attributes.txt ]] || $mmtrain data synth --out data/synth
 $mmtrain train -c configs/caption_synth.yaml --resume latest

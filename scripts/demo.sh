@@ -4,10 +4,7 @@
 # training and on combinations held out of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-bash scripts/build.sh mmtrain  # the binary alone; the test command builds the tests
-source scripts/libtorch.sh  # MMTRAIN_LIBTORCH=pip: the 2.x build
-mmtrain=$build_dir/mmtrain
+source scripts/demo_binary.sh
 
 [[ -f data/synth/train.csv ]] || $mmtrain data synth --out data/synth
 # --resume latest: a rerun continues (or just re-evaluates) the same run instead of refusing it.

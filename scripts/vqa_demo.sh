@@ -7,10 +7,7 @@
 # model.fusion.type=early).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-bash scripts/build.sh mmtrain
-source scripts/libtorch.sh  # MMTRAIN_LIBTORCH=pip: the 2.x build
-mmtrain=$build_dir/mmtrain
+source scripts/demo_binary.sh
 
 [[ -f data/scenes/heldout.jsonl ]] || $mmtrain data scenes --out data/scenes
 run=${RUN:-vqa_scenes}
