@@ -25,16 +25,6 @@ void apply_overrides(CheckpointModel& loaded, const Args& args) {
   loaded.config.run = with_sets.run;
 }
 
-void write_json(const std::string& target, const nlohmann::json& record) {
-  if (target == "-") {
-    std::cout << record.dump(2) << "\n";
-    return;
-  }
-  std::ofstream out(target);
-  out << record.dump(2) << "\n";
-  if (!out) throw std::runtime_error(target + ": cannot write");
-}
-
 }  // namespace
 
 int run_eval(int argc, char** argv) {

@@ -1,8 +1,5 @@
 // `mmtrain rollout`: a checkpoint's action head (or the scripted expert) run closed loop in the
 // built-in table-top simulator; success rate per task and split, mean steps, and rollout frames.
-#include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -14,20 +11,6 @@
 #include "mmtrain/runtime/startup.h"
 
 namespace mmtrain::cli {
-
-namespace {
-
-std::vector<tabletop::Split> splits_option(const std::string& value) {
-  std::vector<tabletop::Split> splits;
-  std::stringstream in(value);
-  for (std::string name; std::getline(in, name, ',');) {
-    if (!name.empty()) splits.push_back(tabletop::split_from_name(name, "--split"));
-  }
-  if (splits.empty()) throw ConfigError("--split: name at least one of train, test, heldout");
-  return splits;
-}
-
-}  // namespace
 
 int run_rollout(int argc, char** argv) {
   Args args("mmtrain rollout (--checkpoint CK | --expert) [--episodes N] [--split test,heldout] [--frames DIR]",
@@ -68,23 +51,14 @@ int run_rollout(int argc, char** argv) {
     options.image_size = context->transform.image_size;
     policy = model_policy(*context, execute, args.has("blank-instruction"));
   }
-  Metrics metrics;
-  std::vector<RolloutResult> results;
-  for (const auto split : splits_option(args.get("split").value_or("test,heldout"))) {
-    options.split = split;
-    results.push_back(run_rollouts(policy, options));
-    metrics.merge(rollout_metrics(results.back(), "rollout/" + results.back().split + "/"));
-  }
+  const auto results = run_rollouts_per_split(policy, options, args.get("split").value_or("test,heldout"), "--split");
+  const Metrics metrics = rollout_metrics(results);
   print_metrics(metrics);
   if (auto dir = args.get("frames")) {
     write_rollout_frames(results, *dir);
     spdlog::info("rollout frames in {}", *dir);
   }
-  if (auto out = args.get("out")) {
-    std::ofstream file(*out, std::ios::binary);
-    file << nlohmann::json(metrics).dump(2) << "\n";
-    if (!file) throw DataError(*out + ": cannot write");
-  }
+  if (auto out = args.get("out")) write_json(*out, nlohmann::json(metrics));
   return 0;
 }
 

@@ -5,6 +5,8 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace mmtrain {
 struct PairDataset;
 }  // namespace mmtrain
@@ -33,6 +35,9 @@ PairDataset read_images_option(const Args& args, const std::string& csv);
 
 // For commands whose JSON lines own standard output: the log moves to standard error.
 void log_to_stderr(const std::string& logger_name);
+
+// `record` as indented JSON to the file `target`, or to standard output for "-".
+void write_json(const std::string& target, const nlohmann::json& record);
 
 // Prints "metric value" rows, aligned.
 void print_metrics(const std::map<std::string, double>& metrics);

@@ -1,8 +1,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iostream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <torch/cuda.h>
@@ -22,6 +25,16 @@ void log_to_stderr(const std::string& logger_name) {
   auto logger = spdlog::stderr_color_mt(logger_name);
   logger->set_pattern("[%H:%M:%S] [%^%l%$] %v");
   spdlog::set_default_logger(logger);
+}
+
+void write_json(const std::string& target, const nlohmann::json& record) {
+  if (target == "-") {
+    std::cout << record.dump(2) << "\n";
+    return;
+  }
+  std::ofstream out(target);
+  out << record.dump(2) << "\n";
+  if (!out) throw std::runtime_error(target + ": cannot write");
 }
 
 void print_metrics(const std::map<std::string, double>& metrics) {

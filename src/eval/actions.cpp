@@ -43,14 +43,16 @@ Metrics evaluate_actions(EmbedContext& context, const ActionEvalConfig& config) 
     output.task = batch->task.to(context.device);
     const auto predicted = head.predict(output).select(1, 0).to(torch::kCPU);  // [B,A] scaled
     const auto target = batch->task.actions.select(1, 0);                      // [B,A] scaled
-    const auto l1 = ((predicted - target).abs() * half_range).sum(1);           // [B]
-    const auto hits = (action_bins(predicted, bins) == action_bins(target, bins)).sum(1).to(torch::kDouble);
+    const auto l1_rows = ((predicted - target).abs() * half_range).sum(1).to(torch::kDouble);  // [B]
+    const auto hit_rows = (action_bins(predicted, bins) == action_bins(target, bins)).sum(1).to(torch::kDouble);
+    const auto l1 = l1_rows.accessor<double, 1>();
+    const auto hits = hit_rows.accessor<double, 1>();
     const auto rows = batch->ids.accessor<int64_t, 1>();
+    const double dims = static_cast<double>(space.dims());
     for (int64_t i = 0; i < predicted.size(0); ++i) {
       const std::string& task = steps->samples[static_cast<size_t>(rows[i])].question_type;
-      const double dims = static_cast<double>(space.dims());
-      totals[""].add(l1[i].item<double>(), hits[i].item<double>(), dims);
-      if (!task.empty()) totals[task].add(l1[i].item<double>(), hits[i].item<double>(), dims);
+      totals[""].add(l1[i], hits[i], dims);
+      if (!task.empty()) totals[task].add(l1[i], hits[i], dims);
     }
   }
   Metrics metrics;

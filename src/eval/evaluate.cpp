@@ -235,7 +235,7 @@ Metrics evaluate(EmbedContext& context, const EvalConfig& config, std::vector<Ca
   if (!config.actions.path.empty()) metrics.merge(evaluate_actions(context, config.actions));
   if (config.rollout.episodes > 0) {
     auto results = evaluate_rollouts(context, config.rollout);
-    for (const auto& result : results) metrics.merge(rollout_metrics(result, "rollout/" + result.split + "/"));
+    metrics.merge(rollout_metrics(results));
     if (rollouts) *rollouts = std::move(results);
   }
   return metrics;

@@ -138,21 +138,26 @@ Policy model_policy(EmbedContext& context, int execute, bool blank_instruction) 
   };
 }
 
-std::vector<RolloutResult> evaluate_rollouts(EmbedContext& context, const RolloutEvalConfig& config) {
-  const Policy policy = model_policy(context, config.execute);
+std::vector<RolloutResult> run_rollouts_per_split(const Policy& policy, RolloutOptions options, const std::string& splits,
+                                                  const std::string& what) {
   std::vector<RolloutResult> results;
-  std::stringstream splits(config.splits);
-  for (std::string name; std::getline(splits, name, ',');) {
+  std::stringstream names(splits);
+  for (std::string name; std::getline(names, name, ',');) {
     if (name.empty()) continue;
-    RolloutOptions options;
-    options.split = tabletop::split_from_name(name, "eval.rollout.splits");
-    options.episodes = config.episodes;
-    options.seed = context.seed;
-    options.image_size = context.transform.image_size;
-    options.frames = config.frames;
+    options.split = tabletop::split_from_name(name, what);
     results.push_back(run_rollouts(policy, options));
   }
+  if (results.empty()) throw ConfigError(what + ": name at least one of train, test, heldout");
   return results;
+}
+
+std::vector<RolloutResult> evaluate_rollouts(EmbedContext& context, const RolloutEvalConfig& config) {
+  RolloutOptions options;
+  options.episodes = config.episodes;
+  options.seed = context.seed;
+  options.image_size = context.transform.image_size;
+  options.frames = config.frames;
+  return run_rollouts_per_split(model_policy(context, config.execute), options, config.splits, "eval.rollout.splits");
 }
 
 Metrics rollout_metrics(const RolloutResult& result, const std::string& prefix) {
@@ -177,6 +182,12 @@ Metrics rollout_metrics(const RolloutResult& result, const std::string& prefix) 
       metrics[prefix + "mean_steps/" + task] = static_cast<double>(success_steps[task]) / static_cast<double>(count.first);
     }
   }
+  return metrics;
+}
+
+Metrics rollout_metrics(const std::vector<RolloutResult>& results) {
+  Metrics metrics;
+  for (const auto& result : results) metrics.merge(rollout_metrics(result, "rollout/" + result.split + "/"));
   return metrics;
 }
 

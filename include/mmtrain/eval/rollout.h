@@ -59,14 +59,20 @@ Policy expert_policy();
 // matters). Throws ConfigError without an action head or action space.
 Policy model_policy(EmbedContext& context, int execute, bool blank_instruction = false);
 
+// run_rollouts on each split of `splits`, comma-separated names (options.split is ignored);
+// ConfigError naming `what` for an unknown name or none.
+std::vector<RolloutResult> run_rollouts_per_split(const Policy& policy, RolloutOptions options, const std::string& splits,
+                                                  const std::string& what);
+
 // eval.rollout: the model's policy over `config.episodes` episodes of each of config.splits, the
-// first config.frames of each keeping their frames; ConfigError naming eval.rollout.splits for an
-// unknown split.
+// first config.frames of each keeping their frames.
 std::vector<RolloutResult> evaluate_rollouts(EmbedContext& context, const RolloutEvalConfig& config);
 
 // "<prefix>success" overall and "<prefix>success/<task>", "<prefix>mean_steps/<task>" (successful
 // episodes), "<prefix>episodes".
 Metrics rollout_metrics(const RolloutResult& result, const std::string& prefix);
+// Every result's metrics under "rollout/<split>/".
+Metrics rollout_metrics(const std::vector<RolloutResult>& results);
 
 // Each kept episode as one PNG strip of its frames (at most 12, evenly spaced, the last always;
 // bordered green on success, red on failure), <dir>/<split>_<index>.png, and a line per strip in
