@@ -19,6 +19,7 @@ test_packages=(
   python3-venv ca-certificates  # scripts/reference_data.sh: open_clip from PyPI, pinned, for reference values
   python3-torchvision python3-pil  # scripts/bench_data.sh: the torchvision pipeline it compares with
   chromium              # renders report.html in tests (headless screenshot)
+  clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer and the sanitizers' runtimes
 )
 # MMTRAIN_LIBTORCH=pip (scripts/libtorch.sh): pip's torch goes into a virtualenv.
 if [[ ${MMTRAIN_LIBTORCH:-debian} != debian ]]; then

@@ -64,6 +64,27 @@ std::optional<ImageDims> webp_dims(const unsigned char* data, size_t size) {
   return std::nullopt;
 }
 
+// The first image file directory's ImageWidth (tag 256) and ImageLength (257), SHORT or LONG, in
+// the byte order the header names; what OpenCV's TIFF decoder reads as the first page.
+std::optional<ImageDims> tiff_dims(const unsigned char* data, size_t size) {
+  const bool little = data[0] == 'I';
+  const auto u16 = [&](size_t at) { return little ? le16(data + at) : be16(data + at); };
+  const auto u32 = [&](size_t at) { return little ? le32(data + at) : be32(data + at); };
+  if (size < 8) return std::nullopt;
+  const size_t directory = u32(4);
+  if (directory > size - 2) return std::nullopt;
+  int64_t dims[2] = {-1, -1};
+  for (size_t entry = directory + 2, end = entry + 12 * size_t{u16(directory)}; entry < end; entry += 12) {
+    if (entry + 12 > size) return std::nullopt;
+    const uint32_t tag = u16(entry), type = u16(entry + 2);
+    if (tag != 256 && tag != 257) continue;
+    if (type != 3 && type != 4) return std::nullopt;
+    dims[tag - 256] = type == 3 ? u16(entry + 8) : u32(entry + 8);
+  }
+  if (dims[0] < 0 || dims[1] < 0) return std::nullopt;
+  return ImageDims{dims[0], dims[1]};
+}
+
 }  // namespace
 
 std::optional<ImageDims> read_image_dims(const unsigned char* data, size_t size) {
@@ -72,6 +93,7 @@ std::optional<ImageDims> read_image_dims(const unsigned char* data, size_t size)
   if (starts_with(data, size, "BM", 2)) return bmp_dims(data, size);
   if (starts_with(data, size, "GIF8", 4) && size >= 10) return ImageDims{le16(data + 6), le16(data + 8)};
   if (starts_with(data, size, "RIFF", 4) && size >= 12 && std::memcmp(data + 8, "WEBP", 4) == 0) return webp_dims(data, size);
+  if (starts_with(data, size, "II*\0", 4) || starts_with(data, size, "MM\0*", 4)) return tiff_dims(data, size);
   return std::nullopt;
 }
 

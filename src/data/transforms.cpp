@@ -99,12 +99,19 @@ cv::Mat train_view(const cv::Mat& rgb, const TransformOptions& o, uint64_t seed)
 
 cv::Mat decode_rgb_image(const unsigned char* data, size_t size, const std::string& where, int64_t max_pixels) {
   if (size == 0) throw BadImageError(BadKind::kCorrupt, where + ": empty image file");
-  if (const auto dims = read_image_dims(data, size)) {
-    if (dims->width * dims->height > max_pixels) {
-      throw BadImageError(BadKind::kTooLarge, where + ": " + std::to_string(dims->width) + "x" +
-                                                  std::to_string(dims->height) + " exceeds data.max_image_pixels " +
-                                                  std::to_string(max_pixels));
-    }
+  // Only formats whose size is read before decoding reach a decoder: OpenCV's others (JPEG 2000,
+  // OpenEXR, PNM, ...) would allocate whatever their headers claim, and are not image formats the
+  // data sources list.
+  const auto dims = read_image_dims(data, size);
+  if (!dims) throw BadImageError(BadKind::kCorrupt, where + ": not a JPEG, PNG, BMP, WebP or TIFF image (or cut short)");
+  if (dims->width < 0 || dims->height < 0) {
+    throw BadImageError(BadKind::kCorrupt, where + ": negative image size in its header");
+  }
+  // Divided, not multiplied: a header's two 32-bit sizes can overflow a product.
+  if (dims->width != 0 && dims->height > max_pixels / dims->width) {
+    throw BadImageError(BadKind::kTooLarge, where + ": " + std::to_string(dims->width) + "x" +
+                                                std::to_string(dims->height) + " exceeds data.max_image_pixels " +
+                                                std::to_string(max_pixels));
   }
   if (is_truncated_jpeg(data, size)) {
     throw BadImageError(BadKind::kCorrupt, where + ": truncated JPEG (no end-of-image marker)");

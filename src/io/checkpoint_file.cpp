@@ -54,6 +54,39 @@ torch::Tensor read_tensor(torch::serialize::InputArchive& archive, const std::st
   return t;
 }
 
+// LibTorch's archive errors name neither the file nor the entry and carry a C++ backtrace: every
+// read of the archive goes through here, so that a damaged or crafted file is named in one line.
+template <class Read>
+auto naming_file(const std::string& path, Read&& read) -> decltype(read()) {
+  try {
+    return read();
+  } catch (const c10::Error& error) {
+    throw std::runtime_error(path + ": not a readable checkpoint archive (" + error.what_without_backtrace() + ")");
+  } catch (const std::exception& error) {
+    if (std::string(error.what()).find(path) != std::string::npos) throw;
+    throw std::runtime_error(path + ": not a readable checkpoint archive (" + error.what() + ")");
+  }
+}
+
+// Parses the payload's LibTorch archive into `archive` and reads meta and state from it.
+void read_archive(const std::string& payload, torch::serialize::InputArchive& archive, CheckpointMeta& meta) {
+  // Onto the CPU whatever device wrote it: a checkpoint trained on CUDA evaluates on a CPU-only host.
+  archive.load_from(payload.data(), payload.size(), torch::Device(torch::kCPU));
+  meta.config_yaml = tensor_to_bytes(read_tensor(archive, "meta/config"));
+  meta.tokenizer_type = tensor_to_bytes(read_tensor(archive, "meta/tokenizer_type"));
+  meta.tokenizer_bytes = tensor_to_bytes(read_tensor(archive, "meta/tokenizer"));
+  torch::Tensor answers;
+  if (archive.try_read("meta/answers", answers)) meta.answers = tensor_to_bytes(answers);
+  torch::Tensor actions;
+  if (archive.try_read("meta/actions", actions)) meta.actions = tensor_to_bytes(actions);
+  meta.state.step = read_int(archive, "state/step");
+  meta.state.epoch = read_int(archive, "state/epoch");
+  meta.state.batch_in_epoch = read_int(archive, "state/batch_in_epoch");
+  c10::IValue best;
+  archive.read("state/best_metric", best);
+  meta.state.best_metric = best.toDouble();
+}
+
 }  // namespace
 
 void write_checkpoint_file(const std::string& path, torch::nn::Module& model, const CheckpointMeta& meta,
@@ -103,24 +136,8 @@ Checkpoint Checkpoint::load(const std::string& path) {
   Checkpoint checkpoint;
   checkpoint.path_ = path;
   checkpoint.archive_ = std::make_shared<torch::serialize::InputArchive>();
-  // Onto the CPU whatever device wrote it: a checkpoint trained on CUDA evaluates on a CPU-only host.
-  checkpoint.archive_->load_from(payload.data(), payload.size(), torch::Device(torch::kCPU));
-  auto& archive = *checkpoint.archive_;
-  auto& meta = checkpoint.meta_;
-  meta.version = header.version;
-  meta.config_yaml = tensor_to_bytes(read_tensor(archive, "meta/config"));
-  meta.tokenizer_type = tensor_to_bytes(read_tensor(archive, "meta/tokenizer_type"));
-  meta.tokenizer_bytes = tensor_to_bytes(read_tensor(archive, "meta/tokenizer"));
-  torch::Tensor answers;
-  if (archive.try_read("meta/answers", answers)) meta.answers = tensor_to_bytes(answers);
-  torch::Tensor actions;
-  if (archive.try_read("meta/actions", actions)) meta.actions = tensor_to_bytes(actions);
-  meta.state.step = read_int(archive, "state/step");
-  meta.state.epoch = read_int(archive, "state/epoch");
-  meta.state.batch_in_epoch = read_int(archive, "state/batch_in_epoch");
-  c10::IValue best;
-  archive.read("state/best_metric", best);
-  meta.state.best_metric = best.toDouble();
+  checkpoint.meta_.version = header.version;
+  naming_file(path, [&] { read_archive(payload, *checkpoint.archive_, checkpoint.meta_); });
   return checkpoint;
 }
 
@@ -139,27 +156,33 @@ void Checkpoint::restore_model(torch::nn::Module& model) const {
     }
     target.copy_(source);
   };
-  for (auto& item : model.named_parameters()) restore(item.key(), item.value());
-  for (auto& item : model.named_buffers()) restore(item.key(), item.value());
+  naming_file(path_, [&] {
+    for (auto& item : model.named_parameters()) restore(item.key(), item.value());
+    for (auto& item : model.named_buffers()) restore(item.key(), item.value());
+  });
 }
 
 std::map<std::string, torch::Tensor> Checkpoint::model_tensors() const {
   std::map<std::string, torch::Tensor> tensors;
   const std::string prefix = "model/";
-  for (const auto& key : archive_->keys()) {
-    if (key.rfind(prefix, 0) == 0) tensors.emplace(key.substr(prefix.size()), read_tensor(*archive_, key));
-  }
+  naming_file(path_, [&] {
+    for (const auto& key : archive_->keys()) {
+      if (key.rfind(prefix, 0) == 0) tensors.emplace(key.substr(prefix.size()), read_tensor(*archive_, key));
+    }
+  });
   return tensors;
 }
 
 bool Checkpoint::read_entry(const std::string& key, torch::Tensor& tensor) const {
-  return archive_->try_read(key, tensor);
+  return naming_file(path_, [&] { return archive_->try_read(key, tensor); });
 }
 
 bool Checkpoint::read_entry(const std::string& key, torch::serialize::InputArchive& archive) const {
-  return archive_->try_read(key, archive);
+  return naming_file(path_, [&] { return archive_->try_read(key, archive); });
 }
 
-bool Checkpoint::read_entry(const std::string& key, c10::IValue& value) const { return archive_->try_read(key, value); }
+bool Checkpoint::read_entry(const std::string& key, c10::IValue& value) const {
+  return naming_file(path_, [&] { return archive_->try_read(key, value); });
+}
 
 }  // namespace mmtrain

@@ -39,12 +39,71 @@ const char* name_from_dtype(torch::ScalarType type, const std::string& where) {
 
 }  // namespace
 
+namespace {
+
+// The format's own bound on the JSON header (safetensors refuses larger ones too).
+constexpr uint64_t kMaxHeaderBytes = uint64_t{100} << 20;
+
+const nlohmann::json& member(const nlohmann::json& info, const char* key, const std::string& where) {
+  const auto found = info.find(key);
+  if (found == info.end()) throw std::runtime_error(where + ": no '" + key + "'");
+  return *found;
+}
+
+// Element count of `shape`, refusing negative sizes and products beyond `max_elements` before any
+// multiplication can overflow: a header claiming 2^60 elements is refused, never allocated.
+int64_t checked_numel(const std::vector<int64_t>& shape, uint64_t max_elements, const std::string& where) {
+  uint64_t numel = 1;
+  for (const int64_t size : shape) {
+    if (size < 0) throw std::runtime_error(where + ": negative size in its shape");
+    if (size != 0 && numel > max_elements / static_cast<uint64_t>(size)) {
+      throw std::runtime_error(where + ": its shape holds more elements than the file has bytes");
+    }
+    numel *= static_cast<uint64_t>(size);
+  }
+  return static_cast<int64_t>(numel);
+}
+
+torch::Tensor read_tensor(const nlohmann::json& info, const std::string& bytes, size_t data_start,
+                          const std::string& where) {
+  if (!info.is_object()) throw std::runtime_error(where + ": expected an object with dtype, shape and data_offsets");
+  const auto& dtype = member(info, "dtype", where);
+  if (!dtype.is_string()) throw std::runtime_error(where + ": dtype is not a string");
+  const auto type = dtype_from_name(dtype.get<std::string>(), where);
+  const auto& shape_json = member(info, "shape", where);
+  const auto& offsets_json = member(info, "data_offsets", where);
+  std::vector<int64_t> shape;
+  std::vector<uint64_t> offsets;
+  try {
+    shape = shape_json.get<std::vector<int64_t>>();
+    offsets = offsets_json.get<std::vector<uint64_t>>();
+  } catch (const nlohmann::json::exception&) {
+    throw std::runtime_error(where + ": shape and data_offsets must be lists of non-negative integers");
+  }
+  const uint64_t data_size = bytes.size() - data_start;
+  if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size) {
+    throw std::runtime_error(where + ": data_offsets are not [begin, end] within the file (truncated file?)");
+  }
+  const auto element_size = static_cast<uint64_t>(c10::elementSize(type));
+  const int64_t numel = checked_numel(shape, data_size / element_size, where);
+  const uint64_t size = static_cast<uint64_t>(numel) * element_size;
+  if (offsets[1] - offsets[0] != size) {
+    throw std::runtime_error(where + ": data_offsets do not match its shape and dtype (truncated file?)");
+  }
+  auto tensor = torch::empty(shape, torch::TensorOptions().dtype(type));
+  if (size > 0) std::memcpy(tensor.data_ptr(), bytes.data() + data_start + offsets[0], size);
+  return tensor;
+}
+
+}  // namespace
+
 TensorMap read_safetensors(const std::string& path) {
   const std::string bytes = read_file_bytes(path, "safetensors file");
   uint64_t header_size = 0;
   if (bytes.size() < 8) throw std::runtime_error(path + ": too short to be a safetensors file");
   std::memcpy(&header_size, bytes.data(), 8);  // little-endian hosts only, as LibTorch's CPU builds
   if (header_size > bytes.size() - 8) throw std::runtime_error(path + ": header length beyond the end of the file");
+  if (header_size > kMaxHeaderBytes) throw std::runtime_error(path + ": header longer than the format's 100 MB");
   const auto header = nlohmann::json::parse(bytes.substr(8, header_size), nullptr, false);
   if (header.is_discarded() || !header.is_object()) throw std::runtime_error(path + ": header is not a JSON object");
 
@@ -52,17 +111,7 @@ TensorMap read_safetensors(const std::string& path) {
   TensorMap tensors;
   for (const auto& [name, info] : header.items()) {
     if (name == "__metadata__") continue;
-    const std::string where = path + ": tensor '" + name + "'";
-    const auto type = dtype_from_name(info.at("dtype").get<std::string>(), where);
-    const auto shape = info.at("shape").get<std::vector<int64_t>>();
-    const auto offsets = info.at("data_offsets").get<std::vector<uint64_t>>();
-    auto tensor = torch::empty(shape, torch::TensorOptions().dtype(type));
-    const uint64_t size = tensor.numel() * tensor.element_size();
-    if (offsets.size() != 2 || offsets[1] - offsets[0] != size || data_start + offsets[1] > bytes.size()) {
-      throw std::runtime_error(where + ": data offsets do not match its shape and dtype (truncated file?)");
-    }
-    if (size > 0) std::memcpy(tensor.data_ptr(), bytes.data() + data_start + offsets[0], size);
-    tensors.emplace(name, std::move(tensor));
+    tensors.emplace(name, read_tensor(info, bytes, data_start, path + ": tensor '" + name + "'"));
   }
   return tensors;
 }

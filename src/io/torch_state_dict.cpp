@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -168,12 +169,27 @@ std::string opcode_name(uint8_t opcode) {
   return text;
 }
 
+bool is_allowed_global(const std::string& name);  // defined below, beside the storage types
+
 class Unpickler {
  public:
   using LoadPersistent = std::function<ValuePtr(const Tuple& pid)>;
 
   Unpickler(const uint8_t* data, size_t size, LoadPersistent load_persistent)
       : data_(data), size_(size), load_persistent_(std::move(load_persistent)) {}
+  Unpickler(const Unpickler&) = delete;
+  Unpickler& operator=(const Unpickler&) = delete;
+
+  // A crafted pickle can nest lists a million deep, or make cycles through the memo; freeing such
+  // a tree through shared_ptr destructors would recurse until the stack overflows (or leak the
+  // cycles). Every container is also held by the arena, so emptying them one by one frees each
+  // child without recursion. The values load() returned are only valid until then.
+  ~Unpickler() {
+    for (const ValuePtr& container : containers_) {
+      Data emptied = None{};
+      std::swap(emptied, container->data);
+    }
+  }
 
   ValuePtr load() {
     for (;;) {
@@ -296,7 +312,13 @@ class Unpickler {
 
   size_t floor() const { return marks_.empty() ? 0 : marks_.back(); }
 
-  void push(ValuePtr value) { stack_.push_back(std::move(value)); }
+  void push(ValuePtr value) {
+    // A container made just now (not one from the memo or DUP) joins the arena, see ~Unpickler.
+    const bool container = std::holds_alternative<Tuple>(value->data) || std::holds_alternative<List>(value->data) ||
+                           std::holds_alternative<Dict>(value->data);
+    if (container && value.use_count() == 1) containers_.push_back(value);
+    stack_.push_back(std::move(value));
+  }
   void push_int(int64_t value) { push(make(value)); }
   void push_string(uint64_t length) {
     const uint8_t* bytes = take(length);
@@ -349,7 +371,17 @@ class Unpickler {
     }
   }
 
-  void push_global(std::string module, std::string name) { push(make(Global{std::move(module), std::move(name)})); }
+  // Only the globals torch.save checkpoints hold get onto the stack (torch.load(weights_only=True)
+  // draws the same line): os.system, builtins.eval and the like are refused by name here, before
+  // any REDUCE could reach them. The reader never calls a global anyway (see call_global).
+  void push_global(std::string module, std::string name) {
+    Global global{std::move(module), std::move(name)};
+    if (!is_allowed_global(global.qualified())) {
+      throw std::runtime_error("the global " + global.qualified() +
+                               " is not one that torch.save checkpoints use; refusing the file");
+    }
+    push(make(std::move(global)));
+  }
 
   void read_global() {
     std::string module = read_line();  // a statement of its own: argument order is unspecified
@@ -399,6 +431,7 @@ class Unpickler {
   std::vector<ValuePtr> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, ValuePtr> memo_;
+  std::vector<ValuePtr> containers_;  // every tuple, list and dict made, for ~Unpickler
   LoadPersistent load_persistent_;
 };
 
@@ -419,6 +452,26 @@ constexpr StorageType kStorageTypes[] = {
     {"ShortStorage", torch::kInt16},          {"CharStorage", torch::kInt8},
     {"ByteStorage", torch::kUInt8},           {"BoolStorage", torch::kBool},
     {"ComplexFloatStorage", torch::kComplexFloat}, {"ComplexDoubleStorage", torch::kComplexDouble}};
+
+// The globals torch.save checkpoints hold: the state-dict machinery call_global interprets, the
+// storage types of persistent ids, and inert classes that training checkpoints carry beside the
+// state dict (argparse.Namespace, sets, numpy scalars), which stay opaque.
+bool is_allowed_global(const std::string& name) {
+  static const std::unordered_set<std::string> allowed = [] {
+    std::unordered_set<std::string> names = {
+        "collections.OrderedDict", "collections.defaultdict", "torch._utils._rebuild_tensor_v2",
+        "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state", "torch.Size",
+        "torch.device", "argparse.Namespace", "_codecs.encode", "numpy.core.multiarray.scalar",
+        "numpy.core.multiarray._reconstruct", "numpy.dtype", "numpy.ndarray"};
+    // Protocol 2 writes Python 3's builtins under Python 2's module name.
+    for (const char* module : {"builtins.", "__builtin__."}) {
+      for (const char* type : {"set", "frozenset", "slice"}) names.insert(std::string(module) + type);
+    }
+    for (const auto& storage : kStorageTypes) names.insert(std::string("torch.") + storage.name);
+    return names;
+  }();
+  return allowed.count(name) != 0;
+}
 
 torch::ScalarType storage_dtype(const Global& type) {
   for (const auto& entry : kStorageTypes) {
@@ -552,7 +605,7 @@ std::map<std::string, torch::Tensor> read_torch_state_dict(const std::string& pa
     return read_archive(path);
   } catch (const c10::Error& e) {
     throw std::runtime_error(path + ": " + e.what_without_backtrace());
-  } catch (const std::runtime_error& e) {
+  } catch (const std::exception& e) {
     throw std::runtime_error(path + ": " + e.what());
   }
 }

@@ -8,11 +8,14 @@
 #include <gtest/gtest.h>
 
 #include "mmtrain/io/safetensors.h"
+#include "support/pickle_archive.h"
 #include "support/reference_data.h"
 #include "support/temp_dir.h"
 
 namespace mmtrain {
 namespace {
+
+using namespace std::string_literals;
 
 std::vector<std::string> keys_of(const TensorMap& tensors) {
   std::vector<std::string> keys;
@@ -57,6 +60,46 @@ TEST(TorchStateDict, RefusesMissingAndNonZipFilesNamingThem) {
   EXPECT_EQ(error_of(missing), missing + ": cannot open");
   const auto text = dir.write("text.pt", "not a checkpoint");
   EXPECT_EQ(error_of(text), text + ": not a torch.save zip archive");
+}
+
+// Hostile pickles, written byte by byte into torch.save's archive layout.
+class HostilePickle : public ::testing::Test {
+ protected:
+  std::string archive(const std::string& name, const std::string& pickle) {
+    const std::string path = (dir_.path() / name).string();
+    test::write_pickle_archive(path, pickle);
+    return path;
+  }
+  test::TempDir dir_;
+};
+
+TEST_F(HostilePickle, RefusesACallToOsSystemNamingTheGlobalBeforeAnyCall) {
+  // pickle.dumps of a __reduce__ returning (os.system, ('touch pwned',)), protocol 2.
+  const std::string pickle = "\x80\x02" "cposix\nsystem\nq\x00X\x0b\x00\x00\x00" "touch pwnedq\x01\x85q\x02Rq\x03."s;
+  const auto file = archive("system.pt", pickle);
+  EXPECT_EQ(error_of(file), file + ": data.pkl: opcode 0x63 ('c') at offset 2: the global posix.system is not one "
+                                   "that torch.save checkpoints use; refusing the file");
+  EXPECT_FALSE(std::filesystem::exists("touch pwned"));
+  // The same through STACK_GLOBAL (protocol 4), the form pickle's newer protocols write.
+  const std::string stacked = "\x80\x04\x8c\x08" "builtins" "\x8c\x04" "eval" "\x93."s;
+  const auto file4 = archive("eval.pt", stacked);
+  EXPECT_TRUE(starts_with(error_of(file4), file4 + ": data.pkl: opcode 0x93 at offset 18: the global builtins.eval"))
+      << error_of(file4);
+}
+
+TEST_F(HostilePickle, RefusesListsNestedAMillionDeepWithoutOverflowingTheStack) {
+  // EMPTY_LIST a million times, then APPEND each into the one below: one list inside the other.
+  constexpr int kDepth = 1000000;
+  const std::string pickle = "\x80\x02" + std::string(kDepth, ']') + std::string(kDepth - 1, 'a') + ".";
+  const auto file = archive("deep.pt", pickle);
+  EXPECT_EQ(error_of(file), file + ": the saved object: expected a dict, got a list");
+}
+
+TEST_F(HostilePickle, RefusesADictThatHoldsItselfThroughTheMemo) {
+  // EMPTY_DICT, BINPUT 0, 'k', BINGET 0, SETITEM: {'k': <itself>}. Its entry is not a tensor.
+  const std::string pickle = "\x80\x02}q\x00X\x01\x00\x00\x00kh\x00s."s;
+  const auto file = archive("cycle.pt", pickle);
+  EXPECT_EQ(error_of(file), file + ": state dict entry 'k': expected a tensor, got a dict");
 }
 
 // The files below are made by Debian's python3-torch, the writer this reader must agree with.

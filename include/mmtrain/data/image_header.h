@@ -13,7 +13,8 @@ struct ImageDims {
   int64_t height = 0;
 };
 
-// PNG, JPEG, BMP, GIF and WebP (VP8, VP8L, VP8X); nullopt for other formats or a header cut short.
+// PNG, JPEG, BMP, GIF, WebP (VP8, VP8L, VP8X) and TIFF; nullopt for other formats or a header cut
+// short.
 std::optional<ImageDims> read_image_dims(const unsigned char* data, size_t size);
 
 // A JPEG whose end-of-image marker is missing: libjpeg decodes such a file with grey rows and a
