@@ -16,6 +16,8 @@
 #include <c10/util/Exception.h>
 #include <caffe2/serialize/inline_container.h>
 
+#include "mmtrain/io/zip_bounds.h"
+
 namespace mmtrain {
 
 namespace {
@@ -541,11 +543,16 @@ void check_is_zip(const std::string& path) {
 }
 
 std::unique_ptr<PyTorchStreamReader> open_archive(const std::string& path) {
+  const std::string cannot = "cannot read it as a zip archive (truncated?): ";
+  try {
+    check_zip_file_bounds(path);  // before miniz allocates what the directory claims
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(cannot + e.what());
+  }
   try {
     return std::make_unique<PyTorchStreamReader>(path);
   } catch (const c10::Error& e) {
-    throw std::runtime_error(std::string("cannot read it as a zip archive (truncated?): ") +
-                             e.what_without_backtrace());
+    throw std::runtime_error(cannot + e.what_without_backtrace());
   }
 }
 

@@ -414,6 +414,8 @@ void for_each_match(const pcre2_code* pattern, const std::string& text, Visit&& 
 
 // ---- gzip --------------------------------------------------------------------------------------
 
+constexpr size_t kMaxVocabularyBytes = size_t{64} << 20;
+
 std::string gunzip(const std::string& compressed) {
   if (compressed.size() > UINT_MAX) throw not_a_vocabulary("too large to be one");
   z_stream stream{};
@@ -435,6 +437,8 @@ std::string gunzip(const std::string& compressed) {
       throw not_a_vocabulary("not gzip data (zlib: " + detail + ")");
     }
     text.append(chunk.data(), chunk.size() - stream.avail_out);
+    // CLIP's merges are 3.2 MB unpacked; a gzip bomb stops here instead of filling memory.
+    if (text.size() > kMaxVocabularyBytes) throw not_a_vocabulary("more than 64 MB unpacked");
   }
   return text;
 }
