@@ -72,7 +72,7 @@ auto naming_file(const std::string& path, Read&& read) -> decltype(read()) {
 // Parses the payload's LibTorch archive into `archive` and reads meta and state from it.
 void read_archive(const std::string& payload, torch::serialize::InputArchive& archive, CheckpointMeta& meta) {
   // Onto the CPU whatever device wrote it: a checkpoint trained on CUDA evaluates on a CPU-only host.
-  check_zip_bytes_bounds(payload);  // before miniz allocates what the archive's directory claims
+  check_torchscript_archive(payload);  // before LibTorch allocates what the archive claims
   archive.load_from(payload.data(), payload.size(), torch::Device(torch::kCPU));
   meta.config_yaml = tensor_to_bytes(read_tensor(archive, "meta/config"));
   meta.tokenizer_type = tensor_to_bytes(read_tensor(archive, "meta/tokenizer_type"));

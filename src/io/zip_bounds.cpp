@@ -4,6 +4,9 @@
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <vector>
+
+#include "mmtrain/io/pickle_lengths.h"
 
 namespace mmtrain {
 
@@ -13,7 +16,7 @@ constexpr uint32_t kEndSignature = 0x06054b50;          // end of central direct
 constexpr uint32_t kZip64EndSignature = 0x06064b50;     // its zip64 form
 constexpr uint32_t kZip64LocatorSignature = 0x07064b50;
 constexpr uint32_t kEntrySignature = 0x02014b50;        // central directory file header
-constexpr uint64_t kEndSize = 22, kLocatorSize = 20, kZip64EndSize = 56, kEntrySize = 46;
+constexpr uint64_t kEndSize = 22, kLocatorSize = 20, kZip64EndSize = 56, kEntrySize = 46, kLocalHeaderSize = 30;
 constexpr uint64_t kMaxComment = 0xffff;
 constexpr uint64_t kStored = 0, kDeflated = 8;
 constexpr uint64_t kMaxDeflateRatio = 1032;  // deflate's best case
@@ -107,8 +110,9 @@ void check_entry(const Entry& entry, uint64_t file_size) {
 
 }  // namespace
 
-void check_zip_bounds(uint64_t file_size, const ReadAt& read_at) {
+std::vector<ZipEntry> check_zip_bounds(uint64_t file_size, const ReadAt& read_at) {
   const Directory directory = find_directory(file_size, read_at);
+  std::vector<ZipEntry> entries;
   const std::string bytes = read_at(directory.offset, directory.size);
   size_t at = 0;
   for (uint64_t i = 0; i < directory.entries; ++i) {
@@ -123,8 +127,10 @@ void check_zip_bounds(uint64_t file_size, const ReadAt& read_at) {
     entry.name = bytes.substr(at + kEntrySize, name_size);
     read_zip64_fields(bytes.substr(at + kEntrySize + name_size, extra_size), entry);
     check_entry(entry, file_size);
+    entries.push_back({entry.name, entry.method == kStored, entry.offset, entry.compressed});
     at += kEntrySize + name_size + extra_size + comment;
   }
+  return entries;
 }
 
 void check_zip_file_bounds(const std::string& path) {
@@ -140,8 +146,23 @@ void check_zip_file_bounds(const std::string& path) {
   });
 }
 
-void check_zip_bytes_bounds(const std::string& bytes) {
-  check_zip_bounds(bytes.size(), [&](uint64_t offset, uint64_t size) { return bytes.substr(offset, size); });
+void check_torchscript_archive(const std::string& bytes) {
+  const auto entries =
+      check_zip_bounds(bytes.size(), [&](uint64_t offset, uint64_t size) { return bytes.substr(offset, size); });
+  for (const ZipEntry& entry : entries) {
+    if (entry.name.size() < 4 || entry.name.compare(entry.name.size() - 4, 4, ".pkl") != 0) continue;
+    if (!entry.stored) throw std::runtime_error("zip entry '" + entry.name + "' is a compressed pickle");
+    // The local header (30 bytes, then its own name and extra field) comes before the data.
+    if (entry.header_offset + kLocalHeaderSize > bytes.size()) {
+      throw std::runtime_error("zip entry '" + entry.name + "' has no local header");
+    }
+    const uint64_t data = entry.header_offset + kLocalHeaderSize + le(bytes, entry.header_offset + 26, 2) +
+                          le(bytes, entry.header_offset + 28, 2);
+    if (data > bytes.size() || entry.size > bytes.size() - data) {
+      throw std::runtime_error("zip entry '" + entry.name + "' lies beyond the end of the file");
+    }
+    check_pickle_lengths(bytes.substr(data, entry.size), entry.name);
+  }
 }
 
 }  // namespace mmtrain

@@ -8,16 +8,28 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace mmtrain {
 
 // Reads `size` bytes at `offset` of the archive (the caller guarantees offset + size <= file size).
 using ReadAt = std::function<std::string(uint64_t offset, uint64_t size)>;
 
-// Throws std::runtime_error saying which entry and what it claims; the caller names the file.
-void check_zip_bounds(uint64_t file_size, const ReadAt& read_at);
-// The same for a file on disk (reading only its end) and for an archive in memory.
+struct ZipEntry {
+  std::string name;
+  bool stored = true;          // false: deflated
+  uint64_t header_offset = 0;  // of its local header
+  uint64_t size = 0;           // as stored
+};
+
+// The entries, checked; throws std::runtime_error saying which entry and what it claims (the
+// caller names the file).
+std::vector<ZipEntry> check_zip_bounds(uint64_t file_size, const ReadAt& read_at);
+// The same for a file on disk, reading only its directory.
 void check_zip_file_bounds(const std::string& path);
-void check_zip_bytes_bounds(const std::string& bytes);
+// A LibTorch archive in memory (a checkpoint's payload): its directory, and every pickle in it
+// walked by check_pickle_lengths, since LibTorch's unpickler allocates a string's claimed length
+// before it reads the string.
+void check_torchscript_archive(const std::string& bytes);
 
 }  // namespace mmtrain
