@@ -532,7 +532,12 @@ class SectionWriter {
 
  private:
   void write(const std::string& value) {
-    if (reads_as_other_type(value)) out_ << YAML::DoubleQuoted;
+    // Control characters and edge spaces would read back changed from a plain scalar (a \r ends
+    // the line), so such strings are written quoted, with escapes.
+    const bool needs_escapes = std::any_of(value.begin(), value.end(), [](char c) {
+      return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    }) || (!value.empty() && (value.front() == ' ' || value.back() == ' '));
+    if (needs_escapes || reads_as_other_type(value)) out_ << YAML::DoubleQuoted;
     out_ << value;
   }
   void write(bool value) { out_ << value; }

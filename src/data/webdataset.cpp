@@ -25,6 +25,7 @@ constexpr size_t kMaxShardNames = 10'000'000;
 // Reads start small after a skip, where only the next header is needed, and double while the
 // reading is sequential.
 constexpr size_t kMinRead = 1 << 12, kMaxRead = 1 << 16;
+constexpr size_t kMaxMemberBytes = size_t{256} << 20;
 
 // ---- brace expansion -------------------------------------------------------------------------
 
@@ -335,7 +336,7 @@ class ShardReader {
 
   // A read error ends the shard. The group being read is dropped: its remaining entries are
   // unknown, so it may not be the sample an intact shard would give.
-  void fail_read() {
+  void fail_read(const std::string& why = "") {
     finished_ = true;
     const std::string key = group_ ? group_->key : "";
     group_.reset();
@@ -344,7 +345,7 @@ class ShardReader {
     if (!entry_path_.empty()) where += " (at '" + entry_path_ + "')";
     report(
         WdsProblemKind::kBadShard, key,
-        path_ + ": read error" + where + ": " + archive_message() + "; rest of the shard skipped");
+        path_ + ": read error" + where + ": " + (why.empty() ? archive_message() : why) + "; rest of the shard skipped");
   }
 
   std::string archive_message() const {
@@ -411,6 +412,12 @@ class ShardReader {
     int status;
     while ((status = archive_read_data_block(archive_, &block, &size, &offset)) == ARCHIVE_OK) {
       const size_t at = static_cast<size_t>(offset);
+      // A gzip'ed shard can unpack a member to any size, and a sparse one can place its data at
+      // any offset: both stop at a stated bound rather than allocating what they claim.
+      if (at > kMaxMemberBytes || size > kMaxMemberBytes - at) {
+        bytes.clear();
+        return fail_read("a member larger than 256 MB, more than any image or caption");
+      }
       if (at > bytes.size()) bytes.resize(at);  // a hole in a sparse entry reads as zeros
       bytes.append(static_cast<const char*>(block), size);
     }

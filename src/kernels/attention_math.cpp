@@ -37,8 +37,10 @@ __attribute__((always_inline)) inline float exp_kernel(float x) {
   const bool underflow = x < kMin;  // also true for -inf; a NaN stays NaN through the polynomial
   const float c = std::min(std::max(x, kMin), kMax);
   // floor() by truncating a value made positive: truncation vectorises on every target, floor()
-  // only where SSE4.1 exists.
-  const int32_t n = static_cast<int32_t>(c * kLog2e + 128.5f) - 128;
+  // only where SSE4.1 exists. A NaN takes n = 0 here (converting it to int is undefined; UBSan
+  // found it) and still reaches the polynomial through r.
+  const float finite = c == c ? c : 0.0f;
+  const int32_t n = static_cast<int32_t>(finite * kLog2e + 128.5f) - 128;
   const float nf = static_cast<float>(n);
   const float r = c - nf * kLn2Hi - nf * kLn2Lo;
   float p = 1.9875691500e-4f;

@@ -527,6 +527,18 @@ TEST(ConfigWriting, RoundTripGivesTheSameConfig) {
   EXPECT_EQ(back.eval.best_metric, "retrieval/image_to_text_R@1");
 }
 
+// Found by the config fuzz target: a path holding carriage returns read back cut at the first.
+TEST(ConfigWriting, StringsWithControlCharactersOrEdgeSpacesComeBackUnchanged) {
+  Config c = non_default_config();
+  c.eval.zeroshot.path = "odd.\r\r\rname";
+  c.data.train.image_root = " leading and trailing ";
+  c.run.name = "tab\there\x01";
+  const Config back = parse_config(config_to_yaml(c), "x");
+  EXPECT_EQ(back.eval.zeroshot.path, c.eval.zeroshot.path);
+  EXPECT_EQ(back.data.train.image_root, c.data.train.image_root);
+  EXPECT_EQ(back.run.name, c.run.name);
+}
+
 TEST(ConfigWriting, WritesEveryKeyInStructOrder) {
   const std::string yaml = config_to_yaml(Config{});
   EXPECT_EQ(parse_config(yaml, "x").model.vision.width, 768);

@@ -286,6 +286,22 @@ TEST_F(WebDatasetTest, FileThatIsNotATarIsReportedWithLibarchivesMessage) {
       << problems_[0].message;
 }
 
+// A gzip'ed shard unpacks a member of 257 MB from 250 KB: a bomb, read no further than 256 MB.
+TEST_F(WebDatasetTest, AMemberUnpackingBeyond256MBEndsTheShardAsABadShard) {
+  std::vector<TarEntry> entries = pairs("a", 1);
+  entries.push_back({"b.jpg", std::string((size_t{256} << 20) + 1, '\0')});
+  entries.push_back({"b.txt", "caption of b"});
+  const std::string bomb = shard("bomb.tar.gz", entries, true);
+  entries.clear();
+  const std::vector<WdsSample> samples = read_epoch(options({bomb}), 0);
+  EXPECT_EQ(keys_of(samples), (Names{"a_0"}));
+  ASSERT_EQ(problems_.size(), 1u);
+  EXPECT_EQ(problems_[0].kind, WdsProblemKind::kBadShard);
+  EXPECT_NE(problems_[0].message.find(bomb + ": read error after 1 samples (at 'b.jpg'): a member larger than 256 MB"),
+            std::string::npos)
+      << problems_[0].message;
+}
+
 TEST_F(WebDatasetTest, TruncatedShardYieldsItsCompleteSamplesThenTheNextShard) {
   const std::string cut = shard("cut.tar", pairs("c", 5, 4000));
   const size_t image_3 = test::read_bytes(cut).find(image_bytes("c_3", 4000));

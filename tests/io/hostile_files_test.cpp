@@ -4,7 +4,8 @@
 // flipped bit in a caption, a CSV or a tar cut between records), read; never a crash, a hang or a
 // huge allocation. Binary formats must refuse every crafted size, and every cut but tar's. The fuzz targets
 // (fuzz/, scripts/fuzz.sh) search for more; the whole-file inputs they found are replayed here.
-#include <cstring>
+#include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <string>
