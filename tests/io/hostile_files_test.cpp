@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
+#include <zlib.h>
 
 #include "mmtrain/config/load_config.h"
 #include "mmtrain/data/dataset.h"
@@ -22,6 +23,8 @@
 #include "mmtrain/io/checkpoint_file.h"
 #include "mmtrain/io/safetensors.h"
 #include "mmtrain/io/torch_state_dict.h"
+#include "mmtrain/text/clip_bpe_tokenizer.h"
+#include "support/reference_data.h"
 #include "support/tar_writer.h"
 #include "support/temp_dir.h"
 #include "test_paths.h"
@@ -178,6 +181,17 @@ FileKind coco_kind() {
            {"an image id beyond int64", R"({"images": [{"id": 1e30, "file_name": "a.jpg"}], "annotations": []})"}}};
 }
 
+FileKind vqa_v2_kind() {
+  return {"vqa", source_file("tests/fixtures/vqa_v2/v2_OpenEnded_mscoco_val2014_questions.json"),
+          [](const std::string& p) {
+            PairSourceConfig config;
+            config.type = "vqa_v2";
+            config.path = p;
+            read_vqa_v2(config);
+          },
+          false, false, {{"nesting a million deep", deep_json(1000000)}}};
+}
+
 std::string alias_bomb() {
   std::string yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
   for (int level = 1; level < 9; ++level) {
@@ -199,12 +213,35 @@ class HostileFiles : public ::testing::Test {
  protected:
   std::vector<FileKind> kinds() const {
     return {checkpoint_kind(), safetensors_kind(dir_), torch_pickle_kind(), tar_kind(dir_), png_kind(), jpeg_kind(),
-            csv_kind(), episodes_kind(), coco_kind(), yaml_kind()};
+            csv_kind(), episodes_kind(), coco_kind(), vqa_v2_kind(), yaml_kind()};
   }
   std::string write(const FileKind& kind, const std::string& what, const std::string& bytes) const {
     std::string name = kind.name + "-" + what + "." + kind.name;
     for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ? c : '_';
     return dir_.write(name, bytes);
+  }
+  void expect_cuts_survived(const FileKind& kind) const {
+    const size_t size = kind.bytes.size();
+    for (const size_t cut : {size_t{0}, size_t{1}, size / 4, size / 2, 3 * size / 4, size - 1}) {
+      const std::string path = write(kind, "cut" + std::to_string(cut), kind.bytes.substr(0, cut));
+      EXPECT_EQ(misbehaviour(kind.read, path, kind.refuses_cuts), "") << kind.name << " cut to " << cut << " bytes";
+    }
+  }
+  void expect_flips_survived(const FileKind& kind) const {
+    SplitMix64 rng(7);
+    for (int flip = 0; flip < 12; ++flip) {
+      std::string bytes = kind.bytes;
+      const size_t bit = rng.next() % (bytes.size() * 8);
+      bytes[bit / 8] = static_cast<char>(bytes[bit / 8] ^ (1 << (bit % 8)));
+      const std::string path = write(kind, "bit" + std::to_string(bit), bytes);
+      EXPECT_EQ(misbehaviour(kind.read, path, false), "") << kind.name << " with bit " << bit << " flipped";
+    }
+  }
+  void expect_crafted_refused(const FileKind& kind) const {
+    for (const auto& [what, bytes] : kind.crafted) {
+      const std::string path = write(kind, what, bytes);
+      EXPECT_EQ(misbehaviour(kind.read, path, kind.refuses_crafted), "") << kind.name << ": " << what;
+    }
   }
   test::TempDir dir_;
 };
@@ -217,34 +254,37 @@ TEST_F(HostileFiles, EveryKindReadsItsValidFile) {
 }
 
 TEST_F(HostileFiles, CutsAreRefusedNamingTheFileOrReadAsShorterTextFiles) {
-  for (const FileKind& kind : kinds()) {
-    const size_t size = kind.bytes.size();
-    for (const size_t cut : {size_t{0}, size_t{1}, size / 4, size / 2, 3 * size / 4, size - 1}) {
-      const std::string path = write(kind, "cut" + std::to_string(cut), kind.bytes.substr(0, cut));
-      EXPECT_EQ(misbehaviour(kind.read, path, kind.refuses_cuts), "") << kind.name << " cut to " << cut << " bytes";
-    }
-  }
+  for (const FileKind& kind : kinds()) expect_cuts_survived(kind);
 }
 
 TEST_F(HostileFiles, FlippedBitsAreRefusedNamingTheFileOrRead) {
-  for (const FileKind& kind : kinds()) {
-    SplitMix64 rng(7);
-    for (int flip = 0; flip < 12; ++flip) {
-      std::string bytes = kind.bytes;
-      const size_t bit = rng.next() % (bytes.size() * 8);
-      bytes[bit / 8] = static_cast<char>(bytes[bit / 8] ^ (1 << (bit % 8)));
-      const std::string path = write(kind, "bit" + std::to_string(bit), bytes);
-      EXPECT_EQ(misbehaviour(kind.read, path, false), "") << kind.name << " with bit " << bit << " flipped";
-    }
-  }
+  for (const FileKind& kind : kinds()) expect_flips_survived(kind);
 }
 
 TEST_F(HostileFiles, CraftedSizesAreRefusedBeforeAnythingIsAllocated) {
-  for (const FileKind& kind : kinds()) {
-    for (const auto& [what, bytes] : kind.crafted) {
-      const std::string path = write(kind, what, bytes);
-      EXPECT_EQ(misbehaviour(kind.read, path, kind.refuses_crafted), "") << kind.name << ": " << what;
-    }
+  for (const FileKind& kind : kinds()) expect_crafted_refused(kind);
+}
+
+// CLIP's vocabulary (reference data): cut, flipped, and a gzip bomb unpacking to 65 MB of zeros.
+TEST_F(HostileFiles, ClipVocabulariesToo) {
+  MMTRAIN_REQUIRE_REFERENCE_DATA("bpe_simple_vocab_16e6.txt.gz");
+  const std::string bomb = (dir_.path() / "bomb.gz").string();
+  gzFile out = gzopen(bomb.c_str(), "wb9");
+  const std::string zeros(1 << 20, '\0');
+  for (int i = 0; i < 65; ++i) gzwrite(out, zeros.data(), static_cast<unsigned>(zeros.size()));
+  gzclose(out);
+  const FileKind kind{"gz", test::read_bytes(test::reference_data("bpe_simple_vocab_16e6.txt.gz")),
+                      [](const std::string& p) { load_clip_bpe_file(p); }, true, true,
+                      {{"a gzip bomb", test::read_bytes(bomb)}}};
+  EXPECT_NO_THROW(kind.read(write(kind, "valid", kind.bytes)));
+  expect_cuts_survived(kind);
+  expect_flips_survived(kind);
+  expect_crafted_refused(kind);
+  try {
+    load_clip_bpe_file(bomb);
+    ADD_FAILURE() << "the gzip bomb was read";
+  } catch (const std::exception& error) {
+    EXPECT_NE(std::string(error.what()).find("more than 64 MB unpacked"), std::string::npos) << error.what();
   }
 }
 
