@@ -19,7 +19,7 @@ if [[ ${MMTRAIN_SANITIZE:-} == thread ]]; then
   # The threaded parts: loader workers, the batch queue, WebDataset workers, data-parallel ranks.
   export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/sanitizers/tsan.supp}
   exec ctest --test-dir "$build_dir" --output-on-failure --timeout 1800 \
-    -R '^(LoaderTest|WebDatasetLoaderTest|EpochOrder|DataParallel|CaptionSelection)$' "$@"
+    -R '^(LoaderTest|LoaderWithBadSamples|BufferPoolTest|WebDatasetLoaderTest|WebDatasetShuffleTest|EpochOrder|DataParallel|CaptionSelection|TrainerTest)$' "$@"
 elif [[ -n ${MMTRAIN_SANITIZE:-} ]]; then
   # The unit suites; the integration suites (tests/integration/: whole training runs through the
   # binary) take too long under a sanitizer and stay out. LibTorch's own start-up allocations are
