@@ -30,3 +30,7 @@ case ${MMTRAIN_SANITIZE:-} in
     exit 2
     ;;
 esac
+# Every build's tests read the one copy of the reference data that test.sh makes in build/reference.
+if [[ $build_dir != build ]]; then
+  cmake_libtorch_args+=("-DMMTRAIN_REFERENCE_DATA=$(pwd)/build/reference")
+fi
