@@ -71,8 +71,8 @@ auto naming_file(const std::string& path, Read&& read) -> decltype(read()) {
 
 // Parses the payload's LibTorch archive into `archive` and reads meta and state from it.
 void read_archive(const std::string& payload, torch::serialize::InputArchive& archive, CheckpointMeta& meta) {
-  // Onto the CPU whatever device wrote it: a checkpoint trained on CUDA evaluates on a CPU-only host.
   check_torchscript_archive(payload);  // before LibTorch allocates what the archive claims
+  // Onto the CPU whatever device wrote it: a checkpoint trained on CUDA evaluates on a CPU-only host.
   archive.load_from(payload.data(), payload.size(), torch::Device(torch::kCPU));
   meta.config_yaml = tensor_to_bytes(read_tensor(archive, "meta/config"));
   meta.tokenizer_type = tensor_to_bytes(read_tensor(archive, "meta/tokenizer_type"));

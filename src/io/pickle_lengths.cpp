@@ -34,6 +34,12 @@ Layout layout_of(uint8_t opcode) {
   return {Argument::kUnknown, 0};
 }
 
+uint64_t little_endian(const unsigned char* bytes, int width) {
+  uint64_t value = 0;
+  for (int i = width - 1; i >= 0; --i) value = (value << 8) | bytes[i];
+  return value;
+}
+
 }  // namespace
 
 void check_pickle_lengths(const std::string& pickle, const std::string& name) {
@@ -54,10 +60,8 @@ void check_pickle_lengths(const std::string& pickle, const std::string& name) {
       case Argument::kFixed: skip = static_cast<uint64_t>(layout.width); break;
       case Argument::kLengthPrefixed: {
         if (static_cast<uint64_t>(layout.width) > size - at) fail("its length runs past the end");
-        uint64_t length = 0;
-        for (int i = layout.width - 1; i >= 0; --i) length = (length << 8) | data[at + i];
+        skip = little_endian(data + at, layout.width);
         at += static_cast<uint64_t>(layout.width);
-        skip = length;
         break;
       }
       case Argument::kLine:
@@ -73,8 +77,7 @@ void check_pickle_lengths(const std::string& pickle, const std::string& name) {
     if (skip > size - at) fail("its argument claims " + std::to_string(skip) + " bytes, more than remain");
     // LibTorch sizes its memo table from the index a LONG_BINPUT names; picklers number entries
     // from 0, so an index beyond the pickle's own length is only ever a crafted one.
-    if (opcode == 'r' && (uint64_t{data[at]} | uint64_t{data[at + 1]} << 8 | uint64_t{data[at + 2]} << 16 |
-                          uint64_t{data[at + 3]} << 24) > size) {
+    if (opcode == 'r' && little_endian(data + at, 4) > size) {
       fail("a memo index beyond anything the pickle could have stored");
     }
     at += skip;

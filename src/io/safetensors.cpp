@@ -37,10 +37,6 @@ const char* name_from_dtype(torch::ScalarType type, const std::string& where) {
   throw std::runtime_error(where + ": cannot store dtype " + std::string(c10::toString(type)));
 }
 
-}  // namespace
-
-namespace {
-
 // The format's own bound on the JSON header (safetensors refuses larger ones too).
 constexpr uint64_t kMaxHeaderBytes = uint64_t{100} << 20;
 

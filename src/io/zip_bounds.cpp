@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "mmtrain/io/pickle_lengths.h"
@@ -21,6 +23,9 @@ constexpr uint64_t kMaxComment = 0xffff;
 constexpr uint64_t kStored = 0, kDeflated = 8;
 constexpr uint64_t kMaxDeflateRatio = 1032;  // deflate's best case
 constexpr uint64_t kMaxDeflatedBytes = uint64_t{64} << 20;
+
+// Reads `size` bytes at `offset` of the archive (the caller guarantees offset + size <= file size).
+using ReadAt = std::function<std::string(uint64_t offset, uint64_t size)>;
 
 uint64_t le(const std::string& bytes, size_t at, int width) {
   uint64_t value = 0;
@@ -46,7 +51,9 @@ Directory find_directory(uint64_t file_size, const ReadAt& read_at) {
       const std::string locator = read_at(end_offset - kLocatorSize, kLocatorSize);
       if (le(locator, 0, 4) != kZip64LocatorSignature) throw std::runtime_error("zip64 end record missing");
       const uint64_t zip64_offset = le(locator, 8, 8);
-      if (zip64_offset > file_size - kZip64EndSize) throw std::runtime_error("zip64 end record beyond the end of the file");
+      if (zip64_offset > file_size || kZip64EndSize > file_size - zip64_offset) {
+        throw std::runtime_error("zip64 end record beyond the end of the file");
+      }
       const std::string end = read_at(zip64_offset, kZip64EndSize);
       if (le(end, 0, 4) != kZip64EndSignature) throw std::runtime_error("zip64 end record missing");
       directory = {le(end, 32, 8), le(end, 40, 8), le(end, 48, 8)};
@@ -62,7 +69,8 @@ Directory find_directory(uint64_t file_size, const ReadAt& read_at) {
   throw std::runtime_error("no zip end-of-central-directory record (truncated?)");
 }
 
-// Sizes and offset of one entry: 32-bit fields, or all-ones and the zip64 extra field (id 1).
+// Sizes and offset (of its local header) of one entry: 32-bit fields, or all-ones and the zip64
+// extra field (id 1).
 struct Entry {
   std::string name;
   uint64_t method = 0, compressed = 0, uncompressed = 0, offset = 0;
@@ -108,11 +116,10 @@ void check_entry(const Entry& entry, uint64_t file_size) {
   }
 }
 
-}  // namespace
-
-std::vector<ZipEntry> check_zip_bounds(uint64_t file_size, const ReadAt& read_at) {
+// The entries, each checked by check_entry.
+std::vector<Entry> check_zip_bounds(uint64_t file_size, const ReadAt& read_at) {
   const Directory directory = find_directory(file_size, read_at);
-  std::vector<ZipEntry> entries;
+  std::vector<Entry> entries;
   const std::string bytes = read_at(directory.offset, directory.size);
   size_t at = 0;
   for (uint64_t i = 0; i < directory.entries; ++i) {
@@ -120,18 +127,21 @@ std::vector<ZipEntry> check_zip_bounds(uint64_t file_size, const ReadAt& read_at
       throw std::runtime_error("zip central directory entry " + std::to_string(i) + " is malformed");
     }
     Entry entry{"", le(bytes, at + 10, 2), le(bytes, at + 20, 4), le(bytes, at + 24, 4), le(bytes, at + 42, 4)};
-    const uint64_t name_size = le(bytes, at + 28, 2), extra_size = le(bytes, at + 30, 2), comment = le(bytes, at + 32, 2);
+    const uint64_t name_size = le(bytes, at + 28, 2), extra_size = le(bytes, at + 30, 2);
+    const uint64_t comment = le(bytes, at + 32, 2);
     if (at + kEntrySize + name_size + extra_size + comment > bytes.size()) {
       throw std::runtime_error("zip central directory entry " + std::to_string(i) + " is cut short");
     }
     entry.name = bytes.substr(at + kEntrySize, name_size);
     read_zip64_fields(bytes.substr(at + kEntrySize + name_size, extra_size), entry);
     check_entry(entry, file_size);
-    entries.push_back({entry.name, entry.method == kStored, entry.offset, entry.compressed});
+    entries.push_back(std::move(entry));
     at += kEntrySize + name_size + extra_size + comment;
   }
   return entries;
 }
+
+}  // namespace
 
 void check_zip_file_bounds(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
@@ -149,19 +159,19 @@ void check_zip_file_bounds(const std::string& path) {
 void check_torchscript_archive(const std::string& bytes) {
   const auto entries =
       check_zip_bounds(bytes.size(), [&](uint64_t offset, uint64_t size) { return bytes.substr(offset, size); });
-  for (const ZipEntry& entry : entries) {
+  for (const Entry& entry : entries) {
     if (entry.name.size() < 4 || entry.name.compare(entry.name.size() - 4, 4, ".pkl") != 0) continue;
-    if (!entry.stored) throw std::runtime_error("zip entry '" + entry.name + "' is a compressed pickle");
+    if (entry.method != kStored) throw std::runtime_error("zip entry '" + entry.name + "' is a compressed pickle");
     // The local header (30 bytes, then its own name and extra field) comes before the data.
-    if (entry.header_offset + kLocalHeaderSize > bytes.size()) {
+    if (entry.offset + kLocalHeaderSize > bytes.size()) {
       throw std::runtime_error("zip entry '" + entry.name + "' has no local header");
     }
-    const uint64_t data = entry.header_offset + kLocalHeaderSize + le(bytes, entry.header_offset + 26, 2) +
-                          le(bytes, entry.header_offset + 28, 2);
-    if (data > bytes.size() || entry.size > bytes.size() - data) {
+    const uint64_t data =
+        entry.offset + kLocalHeaderSize + le(bytes, entry.offset + 26, 2) + le(bytes, entry.offset + 28, 2);
+    if (data > bytes.size() || entry.compressed > bytes.size() - data) {
       throw std::runtime_error("zip entry '" + entry.name + "' lies beyond the end of the file");
     }
-    check_pickle_lengths(bytes.substr(data, entry.size), entry.name);
+    check_pickle_lengths(bytes.substr(data, entry.compressed), entry.name);
   }
 }
 
