@@ -15,6 +15,7 @@
 
 #include "mmtrain/config/config.h"
 #include "mmtrain/registered_names.h"
+#include "mmtrain/text/sentencepiece_tokenizer.h"
 
 namespace mmtrain::config_schema {
 
@@ -226,6 +227,7 @@ void visit_fields(V& v, AugmentConfig& c) {
   v("crop_ratio", c.crop_ratio, list_of(2), OrderedPair{0, kUnbounded});
   v("flip", c.flip);
   v("color_jitter", c.color_jitter, at_least(0));
+  v("grayscale", c.grayscale, between(0, 1));
 }
 
 template <class V>
@@ -244,6 +246,7 @@ void visit_fields(V& v, TokenizerConfig& c) {
   v("type", c.type, one_of({"sentencepiece", "clip_bpe"}));
   v("path", c.path);
   v("vocab_size", c.vocab_size, at_least(0));
+  v("model_type", c.model_type, one_of(sentencepiece_model_types()));
 }
 
 template <class V>

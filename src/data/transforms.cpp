@@ -86,12 +86,21 @@ void jitter_colours(cv::Mat& img, double strength, SplitMix64& rng) {
   img.convertTo(img, -1, brightness * contrast, brightness * (1.0 - contrast) * grey);
 }
 
+// ITU-R 601 luma in all three channels, as torchvision's RandomGrayscale: a view that keeps every
+// shape and edge but no hue, so features that recognise shapes cannot lean on colour alone.
+void to_grey(cv::Mat& img) {
+  cv::Mat grey;
+  cv::cvtColor(img, grey, cv::COLOR_RGB2GRAY);
+  cv::cvtColor(grey, img, cv::COLOR_GRAY2RGB);
+}
+
 cv::Mat train_view(const cv::Mat& rgb, const TransformOptions& o, uint64_t seed) {
   SplitMix64 rng(seed);
   // Pillow's bicubic, as open_clip's RandomResizedCrop uses, so training sees the pixels eval sees.
   cv::Mat view = pil_resize_bicubic(rgb(random_crop_rect(rgb, o, rng)), o.image_size, o.image_size);
   if (o.flip && rng.uniform() < 0.5) cv::flip(view, view, 1);
   if (o.color_jitter > 0.0) jitter_colours(view, o.color_jitter, rng);
+  if (o.grayscale > 0.0 && rng.uniform() < o.grayscale) to_grey(view);
   return view;
 }
 
@@ -180,6 +189,7 @@ TransformOptions transform_options(const DataConfig& data, int image_size, bool 
   options.crop_ratio = {data.augment.crop_ratio[0], data.augment.crop_ratio[1]};
   options.flip = data.augment.flip;
   options.color_jitter = data.augment.color_jitter;
+  options.grayscale = data.augment.grayscale;
   for (int c = 0; c < 3; ++c) {
     options.mean[c] = static_cast<float>(data.mean[c]);
     options.std[c] = static_cast<float>(data.std[c]);

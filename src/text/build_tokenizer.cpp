@@ -35,7 +35,7 @@ std::shared_ptr<const Tokenizer> build_tokenizer(const TokenizerConfig& config,
   if (config.vocab_size <= 0) {
     throw ConfigError("tokenizer.vocab_size: must be positive to train a tokenizer when tokenizer.path is empty");
   }
-  return load_sentencepiece(train_sentencepiece(captions, config.vocab_size, seed));
+  return load_sentencepiece(train_sentencepiece(captions, config.vocab_size, seed, config.model_type));
 }
 
 }  // namespace mmtrain

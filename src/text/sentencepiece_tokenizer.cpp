@@ -9,6 +9,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -29,8 +30,9 @@ constexpr size_t kErrorCapacity = 1024;
 
 // The shim's C interface; these signatures must match the definitions in spm_shim.cpp.
 struct ShimApi {
-  void* (*train)(const char* const* captions, const size_t* lengths, size_t count, int vocab_size,
-                 unsigned long long seed, char* err, size_t err_cap);
+  void* (*train)(const char* const* captions, const size_t* lengths, size_t count,
+                 const char* model_type, int vocab_size, unsigned long long seed, char* err,
+                 size_t err_cap);
   void* (*load)(const char* bytes, size_t len, char* err, size_t err_cap);
   void (*free)(void* model);
   size_t (*model_bytes)(const void* model, char* out, size_t cap);
@@ -205,13 +207,24 @@ class SentencePieceTokenizer final : public Tokenizer {
 
 }  // namespace
 
+const std::vector<std::string>& sentencepiece_model_types() {
+  static const std::vector<std::string> types{"unigram", "bpe", "word", "char"};
+  return types;
+}
+
 std::string train_sentencepiece(const std::vector<std::string>& captions, int vocab_size,
-                                uint64_t seed) {
+                                uint64_t seed, const std::string& model_type) {
   // SentencePiece reports these two only as failed internal checks.
   if (captions.empty()) throw std::invalid_argument("train_sentencepiece: no captions");
   if (vocab_size <= 0) {
     throw std::invalid_argument("train_sentencepiece: vocab_size must be positive, got " +
                                 std::to_string(vocab_size));
+  }
+  // Checked here because the type becomes part of SentencePiece's flag string.
+  const auto& types = sentencepiece_model_types();
+  if (std::find(types.begin(), types.end(), model_type) == types.end()) {
+    throw std::invalid_argument("train_sentencepiece: model type '" + model_type +
+                                "' is not one of unigram, bpe, word, char");
   }
   std::vector<const char*> texts;
   std::vector<size_t> lengths;
@@ -222,8 +235,8 @@ std::string train_sentencepiece(const std::vector<std::string>& captions, int vo
     lengths.push_back(caption.size());
   }
   char err[kErrorCapacity] = "";
-  ModelHandle model(shim().train(texts.data(), lengths.data(), captions.size(), vocab_size, seed,
-                                 err, sizeof err),
+  ModelHandle model(shim().train(texts.data(), lengths.data(), captions.size(),
+                                 model_type.c_str(), vocab_size, seed, err, sizeof err),
                     shim().free);
   if (!model) throw std::runtime_error(std::string("train_sentencepiece: ") + err);
   return model_bytes_of(model.get());

@@ -101,11 +101,11 @@ unsigned int fold_seed(unsigned long long seed) {
   return folded == std::numeric_limits<unsigned int>::max() ? 0u : folded;
 }
 
-std::string training_args(int vocab_size) {
+std::string training_args(const char* model_type, int vocab_size) {
   // All captions are used (input_sentence_size=0), so nothing is sampled, and one thread keeps
-  // the EM sums in a fixed order: the model bytes depend only on the captions and vocab size.
+  // the EM sums in a fixed order: the model bytes depend only on the captions, type and size.
   // minloglevel=1 keeps warnings but drops the trainer's hundreds of progress lines.
-  return "--model_type=unigram --vocab_size=" + std::to_string(vocab_size) +
+  return std::string("--model_type=") + model_type + " --vocab_size=" + std::to_string(vocab_size) +
          " --pad_id=0 --unk_id=1 --bos_id=2 --eos_id=3"
          " --hard_vocab_limit=false --character_coverage=1.0"
          " --input_sentence_size=0 --num_threads=1 --minloglevel=1";
@@ -126,11 +126,12 @@ size_t copy_out(const Source& source, T* out, size_t cap) {
 
 }  // namespace
 
-// Trains a unigram model on `count` captions (captions[i] has lengths[i] bytes, no terminator
-// needed) and returns it loaded, or null on failure.
+// Trains a model of `model_type` (unigram, bpe, word or char; the caller checks it) on `count`
+// captions (captions[i] has lengths[i] bytes, no terminator needed) and returns it loaded, or null
+// on failure.
 MMTRAIN_SPM_API void* spm_train(const char* const* captions, const size_t* lengths, size_t count,
-                                int vocab_size, unsigned long long seed, char* err,
-                                size_t err_cap) {
+                                const char* model_type, int vocab_size, unsigned long long seed,
+                                char* err, size_t err_cap) {
   return guarded(
       [&]() -> void* {
         // The seed and the log level are process-wide settings of SentencePiece.
@@ -139,7 +140,7 @@ MMTRAIN_SPM_API void* spm_train(const char* const* captions, const size_t* lengt
         sentencepiece::SetRandomGeneratorSeed(fold_seed(seed));
         CaptionIterator iterator(captions, lengths, count);
         std::string bytes;
-        check(sentencepiece::SentencePieceTrainer::Train(training_args(vocab_size), &iterator,
+        check(sentencepiece::SentencePieceTrainer::Train(training_args(model_type, vocab_size), &iterator,
                                                          &bytes));
         return load_model(std::move(bytes)).release();
       },

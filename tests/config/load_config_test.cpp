@@ -63,11 +63,13 @@ TEST(ConfigDefaults, EmptyDocumentGivesContractDefaults) {
   EXPECT_EQ(c.data.augment.crop_ratio, (std::vector<double>{0.75, 1.3333}));
   EXPECT_FALSE(c.data.augment.flip);
   EXPECT_EQ(c.data.augment.color_jitter, 0.0);
+  EXPECT_EQ(c.data.augment.grayscale, 0.0);
   EXPECT_EQ(c.data.mean, (std::vector<double>{0.48145466, 0.4578275, 0.40821073}));
   EXPECT_EQ(c.data.std, (std::vector<double>{0.26862954, 0.26130258, 0.27577711}));
   EXPECT_EQ(c.tokenizer.type, "sentencepiece");
   EXPECT_EQ(c.tokenizer.path, "");
   EXPECT_EQ(c.tokenizer.vocab_size, 0);
+  EXPECT_EQ(c.tokenizer.model_type, "unigram");
   EXPECT_EQ(c.model.embed_dim, 512);
   EXPECT_EQ(c.model.vision.type, "vit");
   EXPECT_EQ(c.model.vision.image_size, 224);

@@ -99,7 +99,26 @@ TEST(SentencePieceTokenizer, VocabularyMayComeOutSmallerThanRequested) {
   EXPECT_GT(tokenizer->vocab_size(), 4);
 }
 
+TEST(SentencePieceTokenizer, BpeAndWordModelsKeepEveryRepeatedWordWhole) {
+  for (const std::string type : {"bpe", "word"}) {
+    const auto tokenizer = load_sentencepiece(train_sentencepiece(captions(), 400, kSeed, type));
+    for (const std::string word : {"purple", "triangle", "hexagon", "bottom"}) {
+      EXPECT_EQ(tokenizer->encode(word).size(), 1u) << type << ": " << word;
+    }
+    EXPECT_EQ(tokenizer->decode(tokenizer->encode(captions()[2])), captions()[2]) << type;
+  }
+}
+
+TEST(SentencePieceTokenizer, CharModelsSplitEveryCharacter) {
+  const auto tokenizer = load_sentencepiece(train_sentencepiece(captions(), kVocabSize, kSeed, "char"));
+  // "▁" before the word, then one piece per letter.
+  EXPECT_EQ(tokenizer->encode("purple").size(), 7u);
+}
+
 TEST(SentencePieceTokenizer, TrainingRejectsUnusableArguments) {
+  EXPECT_THROW(train_sentencepiece(captions(), kVocabSize, kSeed, "wordpiece"), std::invalid_argument);
+  // The type becomes part of SentencePiece's flags: nothing else may ride along with it.
+  EXPECT_THROW(train_sentencepiece(captions(), kVocabSize, kSeed, "bpe --vocab_size=9"), std::invalid_argument);
   EXPECT_THROW(train_sentencepiece({}, kVocabSize, kSeed), std::invalid_argument);
   EXPECT_THROW(train_sentencepiece(captions(), 0, kSeed), std::invalid_argument);
   // Smaller than the captions' character set plus the four special pieces.

@@ -40,6 +40,7 @@ struct AugmentConfig {
   std::vector<double> crop_ratio = {0.75, 1.3333};
   bool flip = false;
   double color_jitter = 0.0;
+  double grayscale = 0.0;  // probability of a grey view (open_clip's gray_scale_prob)
 };
 
 struct DataConfig {
@@ -56,6 +57,7 @@ struct TokenizerConfig {
   std::string type = "sentencepiece";
   std::string path;  // empty: train one of vocab_size from the training captions
   int vocab_size = 0;
+  std::string model_type = "unigram";  // a trained tokenizer's SentencePiece model type
 };
 
 struct VisionConfig {

@@ -1,5 +1,6 @@
 // Image decoding and the train/eval transforms. Train: random resized crop (torchvision's
-// algorithm), optional flip and colour jitter. Eval: resize the short side, centre crop, as
+// algorithm), optional flip, colour jitter and
+// random greyscale. Eval: resize the short side, centre crop, as
 // open_clip does. Both resize with Pillow's bicubic (pil_resize.h), the kernel CLIP was trained
 // with, and normalise with mean/std into a caller-owned CHW float buffer.
 #pragma once
@@ -20,6 +21,7 @@ struct TransformOptions {
   std::array<double, 2> crop_ratio = {0.75, 1.3333};
   bool flip = false;
   double color_jitter = 0.0;
+  double grayscale = 0.0;  // probability that a training view is turned grey (kept 3-channel)
   std::array<float, 3> mean = {0.48145466f, 0.4578275f, 0.40821073f};
   std::array<float, 3> std = {0.26862954f, 0.26130258f, 0.27577711f};
   int64_t max_image_pixels = 89478485;
