@@ -244,9 +244,13 @@ WeightLoadReport load_weights(MultimodalModelImpl& model, const TensorMap& weigh
   torch::NoGradGuard no_grad;
   WeightLoadReport report;
   auto parameters = model.named_parameters();
+  // BatchNorm's running statistics are buffers: an mmtrain checkpoint of a convnet or ResNet has
+  // them and a model started from it needs them; they are loaded when present, never required.
+  auto buffers = model.named_buffers();
   std::set<std::string> loaded;
   for (const auto& [name, value] : weights) {
     torch::Tensor* target = parameters.find(name);
+    if (target == nullptr) target = buffers.find(name);
     // Late fusion's modality-dropout placeholders belong to how a model was trained, not to it.
     if (target == nullptr && name.rfind("placeholders.", 0) == 0) continue;
     if (target == nullptr) {
