@@ -26,7 +26,7 @@ rollout blind --checkpoint "runs/$run/checkpoints/latest" --blank-instruction
 rows=(expert policy blind)
 if [[ ${PRETRAINED:-0} == 1 ]]; then
   $mmtrain train -c configs/tabletop_action.yaml --set run.name="${run}_clip" --resume latest \
-    --set data.train.type=csv --set data.train.path=data/tabletop/train_captions.csv --set data.train.separator=, \
+    --set data.train.type=csv --set data.train.path=data/tabletop/train_captions.csv --set "data.train.separator=','" \
     --set data.train.image_key=image --set data.train.caption_key=caption --set 'model.head={type: ""}' \
     --set 'loss.terms={clip: 1.0, itm: 1.0}' --set train.steps=1000 --set train.precision=bf16 \
     --set 'eval.actions.path=""' --set eval.rollout.episodes=0
@@ -37,7 +37,7 @@ if [[ ${PRETRAINED:-0} == 1 ]]; then
 fi
 $mmtrain report "runs/$run" >/dev/null
 
-metric() { sed -n "s/.*\"rollout\/$2\": \([0-9.e-]*\).*/\1/p" "runs/$run/rollout_$1.json"; }
+metric() { sed -n "s|.*\"rollout/$2\": \([0-9.e-]*\).*|\1|p" "runs/$run/rollout_$1.json"; }
 echo
 echo "Success rate of $episodes rollouts per split (runs/$run/rollout_*.json; frames in runs/$run/report.html):"
 printf '  %-10s %-26s %-26s\n' "" "new scenes" "held-out compositions"

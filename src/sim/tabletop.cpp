@@ -14,7 +14,9 @@ namespace mmtrain::tabletop {
 
 namespace {
 
-constexpr int kMinObjects = 3;
+// The target, one bowl, and two or three other pickable objects: a policy that ignores the
+// instruction picks up the right one about a third of the time.
+constexpr int kMinObjects = 4;
 constexpr int kMaxObjects = 5;
 constexpr int kColourCount = 5;              // scene_colours()
 constexpr double kPlacementMin = 0.12;       // object centres: far enough in that a pusher fits behind
@@ -158,12 +160,12 @@ bool adds_a_duplicate(const std::vector<Object>& objects, const Object& object) 
   return std::any_of(objects.begin(), objects.end(), [&](const Object& other) { return same_colour_and_kind(object, other); });
 }
 
-// The target first, then a bowl (a place destination in every scene), then any kinds.
+// The target first, then a bowl (a place destination in every scene), then pickable kinds.
 std::vector<Object> random_objects(synthetic::Random& rng, Split split) {
   const int count = rng.uniform_int(kMinObjects, kMaxObjects);
   std::vector<Object> objects{random_target(rng, split)};
   while (static_cast<int>(objects.size()) < count) {
-    const Kind kind = objects.size() == 1 ? Kind::bowl : static_cast<Kind>(rng.uniform_int(0, static_cast<int>(kind_names().size()) - 1));
+    const Kind kind = objects.size() == 1 ? Kind::bowl : kPickableKinds[static_cast<size_t>(rng.uniform_int(0, static_cast<int>(kPickableKinds.size()) - 1))];
     const Object object = random_object(rng, kind);
     if (!adds_a_duplicate(objects, object)) objects.push_back(object);
   }

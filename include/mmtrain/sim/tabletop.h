@@ -102,8 +102,8 @@ std::array<float, kStateDims> proprioception(const State& state);
 State step(const State& state, const Action& action);
 bool succeeded(const State& state, const Task& task);
 
-// A scene and task from an episode seed: 3 to 5 objects apart from each other, at least one bowl
-// (a place destination), the gripper somewhere over the table, open. The split decides which
+// A scene and task from an episode seed: 4 or 5 objects apart from each other, one bowl (a place
+// destination) and the rest pickable, the gripper somewhere over the table, open. The split decides which
 // colour-kind pairs may be the target.
 struct Episode {
   State state;
