@@ -132,16 +132,22 @@ double distance_to_zone(const Object& object, Edge edge) {
 
 // --- Episode generation. Every draw comes from one seeded source, in a fixed order. ---
 
+// One of `items`, each equally likely: one draw.
+template <class Items>
+const typename Items::value_type& pick_one(const Items& items, synthetic::Random& rng) {
+  return items.at(static_cast<size_t>(rng.uniform_int(0, static_cast<int>(items.size()) - 1)));
+}
+
 Object random_target(synthetic::Random& rng, Split split) {
   Object target;
   if (split == Split::heldout) {
-    const ColourKind& pair = kHeldOutPairs[static_cast<size_t>(rng.uniform_int(0, static_cast<int>(kHeldOutPairs.size()) - 1))];
+    const ColourKind& pair = pick_one(kHeldOutPairs, rng);
     target.colour = pair.colour;
     target.kind = pair.kind;
   } else {
     do {
       target.colour = rng.uniform_int(0, kColourCount - 1);
-      target.kind = kPickableKinds[static_cast<size_t>(rng.uniform_int(0, static_cast<int>(kPickableKinds.size()) - 1))];
+      target.kind = pick_one(kPickableKinds, rng);
     } while (is_held_out(target.colour, target.kind));
   }
   target.large = rng.coin();
@@ -165,7 +171,7 @@ std::vector<Object> random_objects(synthetic::Random& rng, Split split) {
   const int count = rng.uniform_int(kMinObjects, kMaxObjects);
   std::vector<Object> objects{random_target(rng, split)};
   while (static_cast<int>(objects.size()) < count) {
-    const Kind kind = objects.size() == 1 ? Kind::bowl : kPickableKinds[static_cast<size_t>(rng.uniform_int(0, static_cast<int>(kPickableKinds.size()) - 1))];
+    const Kind kind = objects.size() == 1 ? Kind::bowl : pick_one(kPickableKinds, rng);
     const Object object = random_object(rng, kind);
     if (!adds_a_duplicate(objects, object)) objects.push_back(object);
   }
@@ -222,7 +228,7 @@ int random_bowl(const std::vector<Object>& objects, synthetic::Random& rng) {
   for (size_t i = 0; i < objects.size(); ++i) {
     if (objects[i].kind == Kind::bowl) bowls.push_back(static_cast<int>(i));
   }
-  return bowls.at(static_cast<size_t>(rng.uniform_int(0, static_cast<int>(bowls.size()) - 1)));
+  return pick_one(bowls, rng);
 }
 
 // An edge with room to push towards: scenes keep centres in [0.12, 0.88], so the farther of two
@@ -232,7 +238,7 @@ Edge random_edge(const Object& target, synthetic::Random& rng) {
   for (Edge edge : {Edge::left, Edge::right, Edge::top, Edge::bottom}) {
     if (distance_to_zone(target, edge) >= kPreferredPushDistance) edges.push_back(edge);
   }
-  return edges.at(static_cast<size_t>(rng.uniform_int(0, static_cast<int>(edges.size()) - 1)));
+  return pick_one(edges, rng);
 }
 
 std::string replaced(std::string text, const std::string& placeholder, const std::string& value) {
@@ -243,7 +249,7 @@ std::string replaced(std::string text, const std::string& placeholder, const std
 std::string random_instruction(const State& state, const Task& task, synthetic::Random& rng) {
   const std::vector<std::string>& phrasings =
       task.type == TaskType::pick ? kPickPhrasings : task.type == TaskType::place ? kPlacePhrasings : kPushPhrasings;
-  const std::string& phrasing = phrasings[static_cast<size_t>(rng.uniform_int(0, static_cast<int>(phrasings.size()) - 1))];
+  const std::string& phrasing = pick_one(phrasings, rng);
   const std::string second = task.type == TaskType::place ? object_name(state.objects.at(static_cast<size_t>(task.destination)))
                              : task.type == TaskType::push ? name_of(edge_names(), task.edge)
                                                            : std::string();

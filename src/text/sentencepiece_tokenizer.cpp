@@ -223,8 +223,8 @@ std::string train_sentencepiece(const std::vector<std::string>& captions, int vo
   // Checked here because the type becomes part of SentencePiece's flag string.
   const auto& types = sentencepiece_model_types();
   if (std::find(types.begin(), types.end(), model_type) == types.end()) {
-    throw std::invalid_argument("train_sentencepiece: model type '" + model_type +
-                                "' is not one of unigram, bpe, word, char");
+    throw std::invalid_argument("train_sentencepiece: model type '" + model_type + "' is not one of " +
+                                join(types));
   }
   std::vector<const char*> texts;
   std::vector<size_t> lengths;

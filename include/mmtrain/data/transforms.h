@@ -1,8 +1,7 @@
 // Image decoding and the train/eval transforms. Train: random resized crop (torchvision's
-// algorithm), optional flip, colour jitter and
-// random greyscale. Eval: resize the short side, centre crop, as
-// open_clip does. Both resize with Pillow's bicubic (pil_resize.h), the kernel CLIP was trained
-// with, and normalise with mean/std into a caller-owned CHW float buffer.
+// algorithm), optional flip, colour jitter and random greyscale. Eval: resize the short side,
+// centre crop, as open_clip does. Both resize with Pillow's bicubic (pil_resize.h), the kernel CLIP
+// was trained with, and normalise with mean/std into a caller-owned CHW float buffer.
 #pragma once
 
 #include <array>

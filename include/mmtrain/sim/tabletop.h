@@ -103,8 +103,8 @@ State step(const State& state, const Action& action);
 bool succeeded(const State& state, const Task& task);
 
 // A scene and task from an episode seed: 4 or 5 objects apart from each other, one bowl (a place
-// destination) and the rest pickable, the gripper somewhere over the table, open. The split decides which
-// colour-kind pairs may be the target.
+// destination) and the rest pickable, the gripper somewhere over the table, open. The split
+// decides which colour-kind pairs may be the target.
 struct Episode {
   State state;
   Task task;
