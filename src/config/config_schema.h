@@ -265,6 +265,8 @@ void visit_fields(V& v, VisionConfig& c) {
   v("attn_pool_heads", c.attn_pool_heads, positive);
   v("attn_pool_width", c.attn_pool_width, at_least(0));
   v("patch_dropout", c.patch_dropout, between(0, 0.95));
+  v("position", c.position, one_of({"none", "sincos"}));
+  v("output_width", c.output_width, at_least(0));
 }
 
 template <class V>

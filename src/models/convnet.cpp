@@ -4,6 +4,7 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 
+#include "mmtrain/ops/layer_norm.h"
 #include "mmtrain/ops/linear.h"
 
 namespace mmtrain {
@@ -20,6 +21,20 @@ void push_conv_bn_relu(torch::nn::Sequential& seq, int in, int out, int stride) 
 
 }  // namespace
 
+torch::Tensor sincos_position_code(int64_t side, int64_t dim) {
+  TORCH_CHECK(side > 0 && dim > 0 && dim % 4 == 0, "sincos position code: dim ", dim,
+              " must be a positive multiple of 4 (sine and cosine for each of two axes)");
+  const auto float_options = torch::TensorOptions().dtype(torch::kFloat);
+  const int64_t quarter = dim / 4;
+  const auto omega = torch::pow(10000.0, -torch::arange(quarter, float_options) / static_cast<double>(quarter));  // [D/4]
+  const auto cells = torch::arange(side, float_options);
+  const auto x = cells.repeat({side});              // [N]: column of each cell
+  const auto y = cells.repeat_interleave(side);     // [N]: row of each cell
+  const auto angle_x = x.unsqueeze(1) * omega;      // [N,D/4]
+  const auto angle_y = y.unsqueeze(1) * omega;
+  return torch::cat({angle_x.sin(), angle_x.cos(), angle_y.sin(), angle_y.cos()}, 1);  // [N,D]
+}
+
 ConvNetImpl::ConvNetImpl(const ConvNetOptions& options) : options_(options) {
   TORCH_CHECK(options.width() > 0, "convnet: width must be positive, found ", options.width());
   TORCH_CHECK(options.layers() > 0, "convnet: layers must be positive, found ", options.layers());
@@ -27,6 +42,9 @@ ConvNetImpl::ConvNetImpl(const ConvNetOptions& options) : options_(options) {
   TORCH_CHECK(options.image_size() > 0 && options.image_size() % downsample == 0,
               "convnet: image size ", options.image_size(), " must be a positive multiple of ",
               downsample, " for ", options.layers(), " stages");
+  TORCH_CHECK(options.output_width() >= 0, "convnet: output width must not be negative, found ", options.output_width());
+  TORCH_CHECK(!options.position_code() || width() % 4 == 0,
+              "convnet: model.vision.position sincos needs tokens whose width is a multiple of 4, found ", width());
   torch::nn::Sequential features;
   int in_channels = 3;
   for (int stage = 0; stage < options.layers(); ++stage) {
@@ -36,13 +54,18 @@ ConvNetImpl::ConvNetImpl(const ConvNetOptions& options) : options_(options) {
     in_channels = channels;
   }
   features_ = register_module("features", features);
-  proj_ = register_module("proj", torch::nn::Linear(in_channels, options.width()));
+  proj_ = register_module("proj", torch::nn::Linear(in_channels, width()));
+  ln_post_ = register_module("ln_post", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width()})));
 }
 
 Encoded ConvNetImpl::forward(const torch::Tensor& images) {
   auto map = features_->forward(images);                 // [B,C,H',W']
-  auto tokens = linear(proj_, map.flatten(2).transpose(1, 2));  // [B,H'W',width]
-  return Encoded{tokens, tokens.mean(1), {}};
+  auto tokens = layer_norm_for_linear(ln_post_, linear(proj_, map.flatten(2).transpose(1, 2)));  // [B,H'W',width]
+  auto pooled = tokens.mean(1);                                                                // [B,width]
+  if (options_.position_code()) {
+    tokens = tokens + sincos_position_code(map.size(2), width()).to(tokens.device(), tokens.scalar_type());
+  }
+  return Encoded{tokens, pooled, {}};
 }
 
 }  // namespace mmtrain

@@ -22,7 +22,12 @@ std::shared_ptr<VisionTowerImpl> make_resnet(const VisionConfig& c) {
 }
 
 std::shared_ptr<VisionTowerImpl> make_convnet(const VisionConfig& c) {
-  return std::make_shared<ConvNetImpl>(ConvNetOptions(c.image_size).width(c.width).layers(c.layers));
+  return std::make_shared<ConvNetImpl>(
+      ConvNetOptions(c.image_size)
+          .width(c.width)
+          .layers(c.layers)
+          .output_width(c.output_width)
+          .position_code(c.position == "sincos"));
 }
 
 std::shared_ptr<TextTowerImpl> make_bow(const TextConfig& c, const TextVocab& vocab) {

@@ -79,6 +79,14 @@ struct VisionConfig {
   // vit: while training, this fraction of the patch tokens is dropped at random (FLIP), the class
   // token always kept; evaluation sees every patch. A training choice, kept over init_from.
   double patch_dropout = 0.0;
+  // convnet: "sincos" adds a fixed 2-D sine-cosine code of each token's grid cell to its tokens,
+  // so what reads them (a fusion's attention) can tell where a token lies; "none" leaves them as
+  // the feature map gives them.
+  std::string position = "none";
+  // convnet: the width of its tokens and pooled output (0 = width). The last stage has
+  // width * 2^(layers-1) channels; projecting them down to the first stage's width can leave
+  // too few dimensions for what a fusion reads per token.
+  int output_width = 0;
 };
 
 struct TextConfig {

@@ -6,6 +6,7 @@
 #include <torch/arg.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
 
 #include "mmtrain/models/tower.h"
 
@@ -15,23 +16,36 @@ namespace mmtrain {
 struct ConvNetOptions {
   explicit ConvNetOptions(int image_size) : image_size_(image_size) {}
   TORCH_ARG(int, image_size);
-  TORCH_ARG(int, width) = 32;  // channels of the first stage, and D of the output
+  TORCH_ARG(int, width) = 32;  // channels of the first stage
+  TORCH_ARG(int, output_width) = 0;  // D of the tokens and pooled; 0: width
   TORCH_ARG(int, layers) = 3;  // stages; the feature map is image_size / 2^(layers-1) on a side
+  // Adds sincos_position_code to the tokens (their width a multiple of 4); pooled stays the
+  // mean of the features alone.
+  TORCH_ARG(bool, position_code) = false;
 };
+
+// The fixed 2-D position code of a side x side grid, row-major (x varies fastest, as a flattened
+// [C,H,W] map): [side*side, dim], dim a multiple of 4. Cell (row r, column c) gets
+// [sin(c w_k), cos(c w_k), sin(r w_k), cos(r w_k)] for k < dim/4, w_k = 10000^(-k/(dim/4)): the
+// transformer's sinusoid per axis, as MAE and DETR lay it out.
+torch::Tensor sincos_position_code(int64_t side, int64_t dim);
 
 class ConvNetImpl : public VisionTowerImpl {
  public:
   explicit ConvNetImpl(const ConvNetOptions& options);
   // [B,3,H,W] -> tokens [B,HW',width], pooled [B,width] = mean of the tokens. The last feature
-  // map is projected per position, so tokens share pooled's D (what fusions over tokens expect);
-  // a linear projection commutes with the mean, so pooled is global average pool then Linear.
+  // map is projected per position, so tokens share pooled's D (what fusions over tokens expect),
+  // and normalised (ln_post), as a ViT's leave it: a fusion's attention reads them unnormalised,
+  // and raw ReLU features projected small made that attention start out nearly uniform.
+  // With position_code, tokens = projected features + sincos_position_code(H', width).
   Encoded forward(const torch::Tensor& images) override;
-  int width() const override { return options_.width(); }
+  int width() const override { return options_.output_width() > 0 ? options_.output_width() : options_.width(); }
 
  private:
   ConvNetOptions options_;
   torch::nn::Sequential features_{nullptr};
   torch::nn::Linear proj_{nullptr};
+  torch::nn::LayerNorm ln_post_{nullptr};
 };
 TORCH_MODULE(ConvNet);
 
