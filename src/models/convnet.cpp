@@ -55,13 +55,16 @@ ConvNetImpl::ConvNetImpl(const ConvNetOptions& options) : options_(options) {
   }
   features_ = register_module("features", features);
   proj_ = register_module("proj", torch::nn::Linear(in_channels, width()));
-  ln_post_ = register_module("ln_post", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width()})));
+  if (options.output_width() > 0) {
+    ln_post_ = register_module("ln_post", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width()})));
+  }
 }
 
 Encoded ConvNetImpl::forward(const torch::Tensor& images) {
   auto map = features_->forward(images);                 // [B,C,H',W']
-  auto tokens = layer_norm_for_linear(ln_post_, linear(proj_, map.flatten(2).transpose(1, 2)));  // [B,H'W',width]
-  auto pooled = tokens.mean(1);                                                                // [B,width]
+  auto tokens = linear(proj_, map.flatten(2).transpose(1, 2));  // [B,H'W',width]
+  if (ln_post_) tokens = layer_norm_for_linear(ln_post_, tokens);
+  auto pooled = tokens.mean(1);                                  // [B,width]
   if (options_.position_code()) {
     tokens = tokens + sincos_position_code(map.size(2), width()).to(tokens.device(), tokens.scalar_type());
   }

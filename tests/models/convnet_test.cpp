@@ -51,7 +51,8 @@ TEST(ConvNet, PositionCodeAddsTheCodeToTokensAndLeavesPooledAlone) {
 }
 
 // output_width sets the tokens' and pooled width apart from the first stage's, and every token
-// leaves normalised (ln_post: zero mean, unit variance over its channels at initialisation).
+// leaves normalised (ln_post: zero mean, unit variance over its channels at initialisation);
+// without it the tokens are not normalised and there is no ln_post to load.
 TEST(ConvNet, OutputWidthSetsTheTokenWidthAndTokensLeaveNormalised) {
   ConvNet net(ConvNetOptions(16).width(8).layers(3).output_width(32));
   net->eval();
@@ -61,7 +62,10 @@ TEST(ConvNet, OutputWidthSetsTheTokenWidthAndTokensLeaveNormalised) {
   ASSERT_EQ(out.pooled.sizes(), (std::vector<int64_t>{2, 32}));
   EXPECT_TRUE(torch::allclose(out.tokens.mean(-1), torch::zeros({2, 16}), 1e-4, 1e-4));
   EXPECT_TRUE(torch::allclose(out.tokens.var(-1, /*unbiased=*/false), torch::ones({2, 16}), 1e-2, 1e-2));
-  EXPECT_EQ(ConvNet(ConvNetOptions(16).width(8).layers(3))->width(), 8);
+  ConvNet plain(ConvNetOptions(16).width(8).layers(3));
+  EXPECT_EQ(plain->width(), 8);
+  EXPECT_EQ(plain->named_parameters().find("ln_post.weight"), nullptr);
+  EXPECT_NE(net->named_parameters().find("ln_post.weight"), nullptr);
 }
 
 }  // namespace

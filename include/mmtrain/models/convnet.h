@@ -17,7 +17,9 @@ struct ConvNetOptions {
   explicit ConvNetOptions(int image_size) : image_size_(image_size) {}
   TORCH_ARG(int, image_size);
   TORCH_ARG(int, width) = 32;  // channels of the first stage
-  TORCH_ARG(int, output_width) = 0;  // D of the tokens and pooled; 0: width
+  // D of the tokens and pooled, normalised (ln_post) as a ViT's leave; 0: width, unnormalised
+  // (the first version's tokens, kept so that its checkpoints load and its runs repeat).
+  TORCH_ARG(int, output_width) = 0;
   TORCH_ARG(int, layers) = 3;  // stages; the feature map is image_size / 2^(layers-1) on a side
   // Adds sincos_position_code to the tokens (their width a multiple of 4); pooled stays the
   // mean of the features alone.
@@ -34,9 +36,8 @@ class ConvNetImpl : public VisionTowerImpl {
  public:
   explicit ConvNetImpl(const ConvNetOptions& options);
   // [B,3,H,W] -> tokens [B,HW',width], pooled [B,width] = mean of the tokens. The last feature
-  // map is projected per position, so tokens share pooled's D (what fusions over tokens expect),
-  // and normalised (ln_post), as a ViT's leave it: a fusion's attention reads them unnormalised,
-  // and raw ReLU features projected small made that attention start out nearly uniform.
+  // map is projected per position, so tokens share pooled's D (what fusions over tokens expect);
+  // with output_width they are normalised too (a fusion's attention reads them as they come).
   // With position_code, tokens = projected features + sincos_position_code(H', width).
   Encoded forward(const torch::Tensor& images) override;
   int width() const override { return options_.output_width() > 0 ? options_.output_width() : options_.width(); }
@@ -45,7 +46,7 @@ class ConvNetImpl : public VisionTowerImpl {
   ConvNetOptions options_;
   torch::nn::Sequential features_{nullptr};
   torch::nn::Linear proj_{nullptr};
-  torch::nn::LayerNorm ln_post_{nullptr};
+  torch::nn::LayerNorm ln_post_{nullptr};  // with output_width only
 };
 TORCH_MODULE(ConvNet);
 
