@@ -83,9 +83,9 @@ struct VisionConfig {
   // so what reads them (a fusion's attention) can tell where a token lies; "none" leaves them as
   // the feature map gives them.
   std::string position = "none";
-  // convnet: the width of its tokens and pooled output (0 = width). The last stage has
-  // width * 2^(layers-1) channels; projecting them down to the first stage's width can leave
-  // too few dimensions for what a fusion reads per token.
+  // convnet: > 0 projects the last stage's width * 2^(layers-1) channels to this many per token
+  // (and pooled) and normalises them; 0 = width, not normalised (the first version). Down to the
+  // first stage's width can leave too few dimensions for what a fusion reads per token.
   int output_width = 0;
 };
 
