@@ -26,7 +26,8 @@ torch::Tensor sincos_position_code(int64_t side, int64_t dim) {
               " must be a positive multiple of 4 (sine and cosine for each of two axes)");
   const auto float_options = torch::TensorOptions().dtype(torch::kFloat);
   const int64_t quarter = dim / 4;
-  const auto omega = torch::pow(10000.0, -torch::arange(quarter, float_options) / static_cast<double>(quarter));  // [D/4]
+  const auto k = torch::arange(quarter, float_options);                       // [D/4]
+  const auto omega = torch::pow(10000.0, -k / static_cast<double>(quarter));  // [D/4]
   const auto cells = torch::arange(side, float_options);
   const auto x = cells.repeat({side});              // [N]: column of each cell
   const auto y = cells.repeat_interleave(side);     // [N]: row of each cell
