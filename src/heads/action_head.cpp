@@ -6,6 +6,7 @@
 
 #include "mmtrain/errors.h"
 #include "mmtrain/ops/full_precision.h"
+#include "mmtrain/ops/grid.h"
 
 namespace mmtrain {
 
@@ -40,9 +41,8 @@ std::pair<torch::Tensor, torch::Tensor> patch_grid(const torch::Tensor& tokens) 
     TORCH_CHECK(side * side == count - 1, "action head: ", count, " image tokens do not lie on a square grid");
     patches = tokens.narrow(1, 1, count - 1);
   }
-  const auto centres = (torch::arange(side, torch::TensorOptions().dtype(torch::kFloat)) + 0.5) / static_cast<double>(side);
-  const auto grid = torch::stack({centres.repeat({side}), centres.repeat_interleave(side)}, 1);  // row-major: x varies fastest
-  return {patches, grid.to(tokens.device())};
+  const auto cells = grid_cells(side, torch::TensorOptions().dtype(torch::kFloat).device(tokens.device()));
+  return {patches, (cells + 0.5) / static_cast<double>(side)};
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 
+#include "mmtrain/ops/grid.h"
 #include "mmtrain/ops/layer_norm.h"
 #include "mmtrain/ops/linear.h"
 
@@ -21,18 +22,16 @@ void push_conv_bn_relu(torch::nn::Sequential& seq, int in, int out, int stride) 
 
 }  // namespace
 
-torch::Tensor sincos_position_code(int64_t side, int64_t dim) {
+torch::Tensor sincos_position_code(int64_t side, int64_t dim, torch::Device device) {
   TORCH_CHECK(side > 0 && dim > 0 && dim % 4 == 0, "sincos position code: dim ", dim,
               " must be a positive multiple of 4 (sine and cosine for each of two axes)");
-  const auto float_options = torch::TensorOptions().dtype(torch::kFloat);
+  const auto float_options = torch::TensorOptions().dtype(torch::kFloat).device(device);
   const int64_t quarter = dim / 4;
   const auto k = torch::arange(quarter, float_options);                       // [D/4]
   const auto omega = torch::pow(10000.0, -k / static_cast<double>(quarter));  // [D/4]
-  const auto cells = torch::arange(side, float_options);
-  const auto x = cells.repeat({side});              // [N]: column of each cell
-  const auto y = cells.repeat_interleave(side);     // [N]: row of each cell
-  const auto angle_x = x.unsqueeze(1) * omega;      // [N,D/4]
-  const auto angle_y = y.unsqueeze(1) * omega;
+  const auto cells = grid_cells(side, float_options);                          // [N,2]: column, row
+  const auto angle_x = cells.select(1, 0).unsqueeze(1) * omega;                // [N,D/4]
+  const auto angle_y = cells.select(1, 1).unsqueeze(1) * omega;
   return torch::cat({angle_x.sin(), angle_x.cos(), angle_y.sin(), angle_y.cos()}, 1);  // [N,D]
 }
 
@@ -67,7 +66,8 @@ Encoded ConvNetImpl::forward(const torch::Tensor& images) {
   if (ln_post_) tokens = layer_norm_for_linear(ln_post_, tokens);
   auto pooled = tokens.mean(1);                                  // [B,width]
   if (options_.position_code()) {
-    tokens = tokens + sincos_position_code(map.size(2), width()).to(tokens.device(), tokens.scalar_type());
+    // Built where the tokens are: no host-to-device copy per step.
+    tokens = tokens + sincos_position_code(map.size(2), width(), tokens.device()).to(tokens.scalar_type());
   }
   return Encoded{tokens, pooled, {}};
 }

@@ -26,11 +26,11 @@ struct ConvNetOptions {
   TORCH_ARG(bool, position_code) = false;
 };
 
-// The fixed 2-D position code of a side x side grid, row-major (x varies fastest, as a flattened
-// [C,H,W] map): [side*side, dim], dim a multiple of 4. Cell (row r, column c) gets
+// The fixed 2-D position code of a side x side grid in token order (grid_cells, ops/grid.h):
+// [side*side, dim] float32 on `device`, dim a multiple of 4. Cell (row r, column c) gets
 // [sin(c w_k), cos(c w_k), sin(r w_k), cos(r w_k)] for k < dim/4, w_k = 10000^(-k/(dim/4)): the
 // transformer's sinusoid per axis, as MAE and DETR lay it out.
-torch::Tensor sincos_position_code(int64_t side, int64_t dim);
+torch::Tensor sincos_position_code(int64_t side, int64_t dim, torch::Device device = torch::kCPU);
 
 class ConvNetImpl : public VisionTowerImpl {
  public:
