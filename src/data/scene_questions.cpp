@@ -16,7 +16,7 @@ using synthetic::Random;
 // The held-out combinations: never asked in training, only in heldout.jsonl.
 constexpr int kHeldOutColourOfShape = 2;   // "what colour is the triangle?"
 constexpr int kHeldOutShapeOfColour = 1;   // "what shape is the green object?"
-constexpr double kClearGap = 0.12;         // a spatial relation is asked only when this clear
+constexpr double kClearGap = 0.12;         // a relation or a side is asked only when this clear
 
 // Which questions an asker may produce: the trained combinations, or only the held-out ones.
 enum class Split { kTrained, kHeldOut };
@@ -42,29 +42,73 @@ int count_where(const Scene& scene, const std::function<bool(const SceneObject&)
   return static_cast<int>(std::count_if(scene.objects.begin(), scene.objects.end(), pick));
 }
 
-// Objects the scene holds once by `attribute` (so "the <attribute>" names them) whose attribute is
-// the held-out value exactly when `split` is the held-out one.
-std::vector<const SceneObject*> named_by(const Scene& scene, int SceneObject::*attribute, int held_out_value, Split split) {
-  return objects_where(scene, [&](const SceneObject& o) {
-    const bool unique = count_where(scene, [&](const SceneObject& p) { return p.*attribute == o.*attribute; }) == 1;
-    return unique && (o.*attribute == held_out_value) == (split == Split::kHeldOut);
+// A held-out question ("what colour is the triangle?"), asked when the scene holds exactly one
+// object whose `attribute` is the held-out `value`.
+std::optional<SceneQuestion> ask_held_out(const Scene& scene, Random& rng, int SceneObject::*attribute, int value,
+                                          const std::string& question,
+                                          const std::function<std::string(const SceneObject&)>& answer, const char* type) {
+  const auto candidates = objects_where(scene, [&](const SceneObject& o) { return o.*attribute == value; });
+  if (candidates.size() != 1) return std::nullopt;
+  return SceneQuestion{question, answer(*choose(candidates, rng)), type, true};
+}
+
+// What a phrase naming an object says about it.
+enum Says : unsigned { kSaysColour = 1, kSaysShape = 2, kSaysSize = 4 };
+
+// The phrases that name `object` alone in the scene and say nothing of `hidden` (the attributes a
+// question asks): "the red circle" always; "the circle", "the red object" or "the large object"
+// when the scene holds one of that shape, colour or size. Training names objects in all these ways,
+// so that an answer is read off whichever object a phrase names, not learned per phrase.
+std::vector<std::string> names_for(const Scene& scene, const SceneObject& object, unsigned hidden) {
+  auto unique = [&](auto same) { return count_where(scene, same) == 1; };
+  std::vector<std::string> names;
+  if (!(hidden & (kSaysColour | kSaysShape))) names.push_back("the " + object_name(object));
+  if (!(hidden & kSaysShape) && unique([&](const SceneObject& o) { return o.shape == object.shape; })) {
+    names.push_back("the " + shape_name(object.shape));
+  }
+  if (!(hidden & kSaysColour) && unique([&](const SceneObject& o) { return o.colour == object.colour; })) {
+    names.push_back("the " + colour_name(object.colour) + " object");
+  }
+  if (!(hidden & kSaysSize) && unique([&](const SceneObject& o) { return o.large == object.large; })) {
+    names.push_back(std::string("the ") + (object.large ? "large" : "small") + " object");
+  }
+  return names;
+}
+
+// "<prefix><name>?" about an object `allowed` picks, named without saying the attribute asked.
+std::optional<SceneQuestion> ask_about(const Scene& scene, Random& rng, unsigned asked,
+                                       const std::function<bool(const SceneObject&)>& allowed, const std::string& prefix,
+                                       const std::function<std::string(const SceneObject&)>& answer, const char* type) {
+  const auto candidates = objects_where(scene, [&](const SceneObject& o) {
+    return allowed(o) && !names_for(scene, o, asked).empty();
   });
+  if (candidates.empty()) return std::nullopt;
+  const SceneObject& object = *choose(candidates, rng);
+  return SceneQuestion{prefix + choose(names_for(scene, object, asked), rng) + "?", answer(object), type, false};
 }
 
+// Held out: only "what colour is the triangle?". Trained: the colour of any other object.
 std::optional<SceneQuestion> ask_colour(const Scene& scene, Random& rng, Split split) {
-  const auto candidates = named_by(scene, &SceneObject::shape, kHeldOutColourOfShape, split);
-  if (candidates.empty()) return std::nullopt;
-  const SceneObject& object = *choose(candidates, rng);
-  return SceneQuestion{"what colour is the " + shape_name(object.shape) + "?", colour_name(object.colour), "colour",
-                       split == Split::kHeldOut};
+  const auto colour = [](const SceneObject& o) { return colour_name(o.colour); };
+  if (split == Split::kHeldOut) {
+    return ask_held_out(scene, rng, &SceneObject::shape, kHeldOutColourOfShape,
+                        "what colour is the " + shape_name(kHeldOutColourOfShape) + "?", colour, "colour");
+  }
+  return ask_about(
+      scene, rng, kSaysColour, [](const SceneObject& o) { return o.shape != kHeldOutColourOfShape; }, "what colour is ",
+      colour, "colour");
 }
 
+// Held out: only "what shape is the green object?". Trained: the shape of any other object.
 std::optional<SceneQuestion> ask_shape(const Scene& scene, Random& rng, Split split) {
-  const auto candidates = named_by(scene, &SceneObject::colour, kHeldOutShapeOfColour, split);
-  if (candidates.empty()) return std::nullopt;
-  const SceneObject& object = *choose(candidates, rng);
-  return SceneQuestion{"what shape is the " + colour_name(object.colour) + " object?", shape_name(object.shape),
-                       "shape", split == Split::kHeldOut};
+  const auto shape = [](const SceneObject& o) { return shape_name(o.shape); };
+  if (split == Split::kHeldOut) {
+    return ask_held_out(scene, rng, &SceneObject::colour, kHeldOutShapeOfColour,
+                        "what shape is the " + colour_name(kHeldOutShapeOfColour) + " object?", shape, "shape");
+  }
+  return ask_about(
+      scene, rng, kSaysShape, [](const SceneObject& o) { return o.colour != kHeldOutShapeOfColour; }, "what shape is ",
+      shape, "shape");
 }
 
 std::optional<SceneQuestion> ask_count(const Scene& scene, Random& rng, Split split) {
@@ -92,6 +136,30 @@ std::optional<SceneQuestion> ask_existence(const Scene& scene, Random& rng, Spli
     } while (count_where(scene, [&](const SceneObject& o) { return o.colour == asked.colour && o.shape == asked.shape; }) > 0);
   }
   return SceneQuestion{"is there a " + object_name(asked) + "?", present ? "yes" : "no", "existence", false};
+}
+
+// One object's own size and place, read off as the relations need them (Sort-of-CLEVR's
+// non-relational questions): without them nothing in training asks for either on its own.
+std::optional<SceneQuestion> ask_size(const Scene& scene, Random& rng, Split split) {
+  if (split == Split::kHeldOut) return std::nullopt;
+  return ask_about(
+      scene, rng, kSaysSize, [](const SceneObject&) { return true; }, "what size is ",
+      [](const SceneObject& o) { return o.large ? "large" : "small"; }, "size");
+}
+
+std::optional<SceneQuestion> ask_position(const Scene& scene, Random& rng, Split split) {
+  if (split == Split::kHeldOut) return std::nullopt;
+  const SceneObject& object = choose(scene.objects, rng);
+  const bool horizontal = std::abs(object.x - 0.5) > kClearGap;
+  const bool vertical = std::abs(object.y - 0.5) > kClearGap;
+  if (!horizontal && !vertical) return std::nullopt;  // the centre cell
+  const std::string name = choose(names_for(scene, object, 0), rng);
+  if (horizontal && (!vertical || rng.coin())) {
+    return SceneQuestion{"is " + name + " on the left or the right?", object.x < 0.5 ? "left" : "right", "position",
+                         false};
+  }
+  return SceneQuestion{"is " + name + " at the top or the bottom?", object.y < 0.5 ? "top" : "bottom", "position",
+                       false};
 }
 
 // Two different objects, in a random order.
@@ -135,7 +203,8 @@ std::optional<SceneQuestion> ask_comparison(const Scene& scene, Random& rng, Spl
 }
 
 using Asker = std::optional<SceneQuestion> (*)(const Scene&, Random&, Split);
-constexpr Asker kAskers[] = {ask_colour, ask_shape, ask_count, ask_existence, ask_spatial, ask_comparison};
+constexpr Asker kAskers[] = {ask_colour, ask_shape,   ask_count,    ask_existence,
+                             ask_size,   ask_position, ask_spatial, ask_comparison};
 constexpr int kAskerCount = static_cast<int>(sizeof(kAskers) / sizeof(kAskers[0]));
 
 }  // namespace

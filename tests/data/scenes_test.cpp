@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,14 +21,42 @@ namespace {
 
 namespace fs = std::filesystem;
 
+int colour_index(const std::string& name) {
+  const auto& colours = scene_colours();
+  return int(std::find(colours.begin(), colours.end(), name) - colours.begin());
+}
+int shape_index(const std::string& name) {
+  const auto& shapes = scene_shapes();
+  return int(std::find(shapes.begin(), shapes.end(), name) - shapes.begin());
+}
+
+// "the red circle", "the circle", "the red object" or "the large object": the one object so named,
+// or none.
+const SceneObject* named_object(const Scene& scene, const std::string& phrase) {
+  std::smatch n;
+  std::vector<const SceneObject*> named;
+  for (const auto& o : scene.objects) {
+    bool hit = false;
+    if (std::regex_match(phrase, n, std::regex("the (large|small) object"))) {
+      hit = o.large == (n[1] == "large");
+    } else if (std::regex_match(phrase, n, std::regex("the (\\w+) object"))) {
+      hit = o.colour == colour_index(n[1]);
+    } else if (std::regex_match(phrase, n, std::regex("the (\\w+) (\\w+)"))) {
+      hit = o.colour == colour_index(n[1]) && o.shape == shape_index(n[2]);
+    } else if (std::regex_match(phrase, n, std::regex("the (\\w+)"))) {
+      hit = o.shape == shape_index(n[1]);
+    }
+    if (hit) named.push_back(&o);
+  }
+  return named.size() == 1 ? named.front() : nullptr;
+}
+
 // What the scene says about a question, computed here from the objects (not from the generator's
 // askers): the answer a correct model must give.
 std::string expected_answer(const Scene& scene, const std::string& question) {
   std::smatch m;
   const auto& colours = scene_colours();
   const auto& shapes = scene_shapes();
-  auto colour_index = [&](const std::string& name) { return int(std::find(colours.begin(), colours.end(), name) - colours.begin()); };
-  auto shape_index = [&](const std::string& name) { return int(std::find(shapes.begin(), shapes.end(), name) - shapes.begin()); };
   auto find = [&](const std::string& colour, const std::string& shape) -> const SceneObject* {
     for (const auto& o : scene.objects) {
       if (o.colour == colour_index(colour) && o.shape == shape_index(shape)) return &o;
@@ -35,21 +64,22 @@ std::string expected_answer(const Scene& scene, const std::string& question) {
     return nullptr;
   };
   auto count = [&](auto pick) { return std::to_string(std::count_if(scene.objects.begin(), scene.objects.end(), pick)); };
-  if (std::regex_match(question, m, std::regex("what colour is the (\\w+)\\?"))) {
-    for (const auto& o : scene.objects) {
-      if (o.shape == shape_index(m[1])) return colours[o.colour];
-    }
-  }
-  if (std::regex_match(question, m, std::regex("what shape is the (\\w+) object\\?"))) {
-    for (const auto& o : scene.objects) {
-      if (o.colour == colour_index(m[1])) return shapes[o.shape];
-    }
+  if (std::regex_match(question, m, std::regex("what (colour|shape|size) is (the [\\w ]+)\\?"))) {
+    const SceneObject* o = named_object(scene, m[2]);
+    if (!o) return "?";
+    return m[1] == "colour" ? colours[o->colour] : m[1] == "shape" ? shapes[o->shape] : o->large ? "large" : "small";
   }
   if (std::regex_match(question, m, std::regex("how many (\\w+) objects are there\\?"))) {
     return count([&](const SceneObject& o) { return o.colour == colour_index(m[1]); });
   }
   if (std::regex_match(question, m, std::regex("how many (\\w+)s are there\\?"))) {
     return count([&](const SceneObject& o) { return o.shape == shape_index(m[1]); });
+  }
+  if (std::regex_match(question, m, std::regex("is (the [\\w ]+) (on the left or the right|at the top or the bottom)\\?"))) {
+    const SceneObject* o = named_object(scene, m[1]);
+    if (!o) return "?";
+    if (m[2] == "on the left or the right") return std::abs(o->x - 0.5) > 0.12 ? (o->x < 0.5 ? "left" : "right") : "?";
+    return std::abs(o->y - 0.5) > 0.12 ? (o->y < 0.5 ? "top" : "bottom") : "?";
   }
   if (std::regex_match(question, m, std::regex("is there a (\\w+) (\\w+)\\?"))) return find(m[1], m[2]) ? "yes" : "no";
   if (std::regex_match(question, m, std::regex("is the (\\w+) (\\w+) (left of|right of|above|below|larger than|the same size as) the (\\w+) (\\w+)\\?"))) {
@@ -85,15 +115,26 @@ TEST(Scenes, TheSameSeedGivesTheSameSceneAndObjectsDifferInColourOrShapeAndDoNot
 }
 
 TEST(Scenes, EveryAnswerIsWhatTheSceneShowsAndTheHeldOutCombinationsAreAskedOnlyInTheHeldOutSplit) {
-  std::map<std::string, int> types;
+  std::map<std::string, int> types, phrasings;
   int held_out = 0;
   for (uint64_t seed = 0; seed < 300; ++seed) {
     const Scene scene = random_scene(seed);
-    for (const auto& q : scene_questions(scene, seed + 1000, 6, false)) {
+    for (const auto& q : scene_questions(scene, seed + 1000, 8, false)) {
       EXPECT_EQ(q.answer, expected_answer(scene, q.question)) << q.question;
       EXPECT_FALSE(q.held_out);
-      EXPECT_EQ(q.question.find("colour is the triangle"), std::string::npos) << q.question;
-      EXPECT_EQ(q.question.find("shape is the green"), std::string::npos) << q.question;
+      // Never the colour of a triangle nor the shape of a green object, however it is named.
+      std::smatch m;
+      if (std::regex_match(q.question, m, std::regex("what (colour|shape) is (the [\\w ]+)\\?"))) {
+        const SceneObject* o = named_object(scene, m[2]);
+        ASSERT_NE(o, nullptr) << q.question;
+        if (m[1] == "colour") {
+          EXPECT_NE(o->shape, shape_index("triangle")) << q.question;
+        } else {
+          EXPECT_NE(o->colour, colour_index("green")) << q.question;
+        }
+        const bool by_size = std::regex_search(m[2].str(), std::regex("large|small"));
+        ++phrasings[m[1].str() + (by_size ? " by size" : "")];
+      }
       ++types[q.type];
     }
     for (const auto& q : scene_questions(scene, seed + 2000, 2, true)) {
@@ -104,10 +145,13 @@ TEST(Scenes, EveryAnswerIsWhatTheSceneShowsAndTheHeldOutCombinationsAreAskedOnly
       ++held_out;
     }
   }
-  for (const char* type : {"colour", "shape", "count", "existence", "spatial", "comparison"}) {
+  for (const char* type : {"colour", "shape", "count", "existence", "size", "position", "spatial", "comparison"}) {
     EXPECT_GT(types[type], 100) << type;  // every type is asked, and often
   }
   EXPECT_GT(held_out, 50);
+  for (const char* phrasing : {"colour", "colour by size", "shape", "shape by size"}) {
+    EXPECT_GT(phrasings[phrasing], 20) << phrasing;  // objects are named in several ways
+  }
 }
 
 TEST(Scenes, RenderingIsDeterministicAndShowsEveryObjectsColourAtItsCentre) {

@@ -1,6 +1,6 @@
 // The built-in table-top scenes: two to four objects (colour, shape, size) on a table, and
-// questions about them with their answers (colour, shape, count, existence, spatial relation,
-// comparison). Deterministic from a seed. The visual question answering task trains on them; the
+// questions about them with their answers (colour, shape, count, existence, size, position,
+// spatial relation, comparison). Deterministic from a seed. The visual question answering task trains on them; the
 // action task places its objects with the same generator.
 //
 // A compositional split keeps some attribute-question combinations out of training (the colour of
@@ -42,7 +42,7 @@ cv::Mat render_scene(const Scene& scene, int size, uint64_t noise_seed);
 struct SceneQuestion {
   std::string question;
   std::string answer;
-  std::string type;  // colour | shape | count | existence | spatial | comparison
+  std::string type;  // colour | shape | count | existence | size | position | spatial | comparison
   bool held_out = false;  // a combination kept out of training
 };
 
@@ -53,7 +53,7 @@ std::vector<SceneQuestion> scene_questions(const Scene& scene, uint64_t seed, in
 struct ScenesOptions {
   int64_t train_scenes = 8000;
   int64_t test_scenes = 600;
-  int questions_per_scene = 5;
+  int questions_per_scene = 6;
   int image_size = 64;
   uint64_t seed = 0;
 };
