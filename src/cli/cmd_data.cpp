@@ -70,7 +70,8 @@ int run_scenes(int argc, char** argv) {
   ScenesOptions options;
   Args args("mmtrain data scenes --out DIR [--scenes N] [--test-scenes N] [--questions Q] [--seed S] [--image-size PX]",
             "Writes the built-in table-top scenes (two to four coloured shapes of two sizes) with questions "
-            "and answers of eight types: colour, shape, count, existence, size, position, spatial, comparison. train.jsonl "
+            "and answers of eight types: colour, shape, count, existence, size, position, spatial, "
+            "comparison. train.jsonl "
             "never asks the colour of a triangle or the shape of a green object; test.jsonl asks the "
             "trained kinds about new scenes, heldout.jsonl only those combinations.",
             {{"out", "", "DIR", "output folder"},

@@ -1,7 +1,7 @@
 // The built-in table-top scenes: two to four objects (colour, shape, size) on a table, and
 // questions about them with their answers (colour, shape, count, existence, size, position,
-// spatial relation, comparison). Deterministic from a seed. The visual question answering task trains on them; the
-// action task places its objects with the same generator.
+// spatial relation, comparison). Deterministic from a seed. The visual question answering task
+// trains on them; the action task places its objects with the same generator.
 //
 // A compositional split keeps some attribute-question combinations out of training (the colour of
 // a triangle, the shape of a green object is never asked there): test.jsonl asks the trained kinds
