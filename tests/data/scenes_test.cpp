@@ -115,7 +115,7 @@ TEST(Scenes, TheSameSeedGivesTheSameSceneAndObjectsDifferInColourOrShapeAndDoNot
 }
 
 TEST(Scenes, EveryAnswerIsWhatTheSceneShowsAndTheHeldOutCombinationsAreAskedOnlyInTheHeldOutSplit) {
-  std::map<std::string, int> types, phrasings;
+  std::map<std::string, int> types;
   int held_out = 0;
   for (uint64_t seed = 0; seed < 300; ++seed) {
     const Scene scene = random_scene(seed);
@@ -132,8 +132,6 @@ TEST(Scenes, EveryAnswerIsWhatTheSceneShowsAndTheHeldOutCombinationsAreAskedOnly
         } else {
           EXPECT_NE(o->colour, colour_index("green")) << q.question;
         }
-        const bool by_size = std::regex_search(m[2].str(), std::regex("large|small"));
-        ++phrasings[m[1].str() + (by_size ? " by size" : "")];
       }
       ++types[q.type];
     }
@@ -149,9 +147,6 @@ TEST(Scenes, EveryAnswerIsWhatTheSceneShowsAndTheHeldOutCombinationsAreAskedOnly
     EXPECT_GT(types[type], 100) << type;  // every type is asked, and often
   }
   EXPECT_GT(held_out, 50);
-  for (const char* phrasing : {"colour", "colour by size", "shape", "shape by size"}) {
-    EXPECT_GT(phrasings[phrasing], 20) << phrasing;  // objects are named in several ways
-  }
 }
 
 TEST(Scenes, RenderingIsDeterministicAndShowsEveryObjectsColourAtItsCentre) {

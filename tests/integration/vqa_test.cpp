@@ -35,7 +35,7 @@ TEST(Vqa, ScenesTrainStopResumeAndAreAnsweredByEvalAndTheVqaCommandWithAndWithou
   test::TempDir dir;
   const std::string data = (dir.path() / "data").string(), runs = (dir.path() / "runs").string();
   const std::string config = dir.write("empty.yaml", "{}\n");
-  ASSERT_EQ(test::run_mmtrain("data scenes --out " + data + " --scenes 40 --test-scenes 8 --questions 3 --image-size 32")
+  ASSERT_EQ(test::run_mmtrain("data scenes --out " + data + " --scenes 40 --test-scenes 16 --questions 3 --image-size 32")
                 .exit_code,
             0);
 
@@ -69,10 +69,13 @@ TEST(Vqa, ScenesTrainStopResumeAndAreAnsweredByEvalAndTheVqaCommandWithAndWithou
   }
 
   // `vqa` answers every question in order, each scored; the held-out file loads the same way.
-  const auto answered = test::run_mmtrain("vqa --checkpoint " + checkpoint + " --questions " + data + "/test.jsonl");
+  // The answers are read from --out: on stdout the log's lines may land inside a long answer line.
+  const std::string answers = (dir.path() / "answers.jsonl").string();
+  const auto answered =
+      test::run_mmtrain("vqa --checkpoint " + checkpoint + " --questions " + data + "/test.jsonl --out " + answers);
   ASSERT_EQ(answered.exit_code, 0) << answered.output;
-  const auto lines = json_lines(answered.output);
-  ASSERT_EQ(lines.size(), 24u) << answered.output;  // 8 scenes x 3 questions
+  const auto lines = json_lines(read_text(answers));
+  ASSERT_EQ(lines.size(), 48u) << answered.output;  // 16 scenes x 3 questions
   const auto questions = json_lines(read_text(data + "/test.jsonl"));
   for (size_t i = 0; i < lines.size(); ++i) {
     EXPECT_EQ(lines[i]["question"], questions[i]["question"]);
