@@ -30,16 +30,13 @@ int shape_index(const std::string& name) {
   return int(std::find(shapes.begin(), shapes.end(), name) - shapes.begin());
 }
 
-// "the red circle", "the circle", "the red object" or "the large object": the one object so named,
-// or none.
+// "the red circle", "the circle" or "the red object": the one object so named, or none.
 const SceneObject* named_object(const Scene& scene, const std::string& phrase) {
   std::smatch n;
   std::vector<const SceneObject*> named;
   for (const auto& o : scene.objects) {
     bool hit = false;
-    if (std::regex_match(phrase, n, std::regex("the (large|small) object"))) {
-      hit = o.large == (n[1] == "large");
-    } else if (std::regex_match(phrase, n, std::regex("the (\\w+) object"))) {
+    if (std::regex_match(phrase, n, std::regex("the (\\w+) object"))) {
       hit = o.colour == colour_index(n[1]);
     } else if (std::regex_match(phrase, n, std::regex("the (\\w+) (\\w+)"))) {
       hit = o.colour == colour_index(n[1]) && o.shape == shape_index(n[2]);
