@@ -63,11 +63,17 @@ class EpisodeReader {
                               "\"state\" and \"action\" must have the lengths of the first row's (" +
                                   std::to_string(state_dims_) + " and " + std::to_string(action_dims_) + ")");
     }
+    auto target = numbers_member(object, "target");
+    if (object.contains("target") && !(target && target->size() == 2)) {
+      return builder_.add_bad(BadKind::kBadRow, number,
+                              "\"target\" must be the named object's place, [x, y] in [0,1] over the image");
+    }
     PairSample* sample = builder_.add(*image, {*instruction}, number);
     if (!sample) return;
     sample->episode = episode_index(*episode);
     sample->state = std::move(*state);
     sample->action = std::move(*action);
+    if (target) sample->target = std::move(*target);
     if (const std::string* task = string_member(object, "task")) sample->question_type = *task;
     steps_.push_back(step->get<int64_t>());
   }

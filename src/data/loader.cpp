@@ -1,5 +1,6 @@
 #include "mmtrain/data/loader.h"
 
+#include <limits>
 #include <numeric>
 
 #include "mmtrain/data/rng.h"
@@ -135,6 +136,12 @@ void Loader::fill_action_row(Batch& batch, int64_t row, int64_t id) const {
   std::copy(state.begin(), state.end(), batch.task.state.data_ptr<float>() + row * state_dims_);
   const int64_t per_row = options_.task.action_chunk * options_.task.actions->dims();
   options_.task.actions->fill_chunk(*dataset_, id, options_.task.action_chunk, batch.task.actions.data_ptr<float>() + row * per_row);
+  // A step whose data does not say where the named object is keeps its row NaN: the pointing loss
+  // leaves it out.
+  const auto& target = dataset_->samples[static_cast<size_t>(id)].target;
+  float* where = batch.task.target.data_ptr<float>() + row * 2;
+  where[0] = target.size() == 2 ? target[0] : std::numeric_limits<float>::quiet_NaN();
+  where[1] = target.size() == 2 ? target[1] : std::numeric_limits<float>::quiet_NaN();
 }
 
 std::optional<Batch> Loader::make_batch(int64_t index) {
@@ -150,6 +157,7 @@ std::optional<Batch> Loader::make_batch(int64_t index) {
   if (options_.task.actions) {
     batch.task.state = torch::empty({count, state_dims_});
     batch.task.actions = torch::empty({count, options_.task.action_chunk, options_.task.actions->dims()});
+    batch.task.target = torch::empty({count, 2});
   }
   int64_t drawn = 0;
   for (int64_t i = 0; i < count; ++i) {

@@ -47,35 +47,51 @@ std::pair<torch::Tensor, torch::Tensor> patch_grid(const torch::Tensor& tokens) 
 
 }  // namespace
 
-torch::Tensor ActionHeadImpl::attend(const torch::Tensor& query_input, const torch::Tensor& image_tokens) {
-  const auto [patches, grid] = patch_grid(image_tokens.to(torch::kFloat));                       // [B,N,D], [N,2]
+ActionHeadImpl::Attention ActionHeadImpl::attention(const torch::Tensor& query_input,
+                                                    const torch::Tensor& image_tokens) {
+  auto [patches, grid] = patch_grid(image_tokens.to(torch::kFloat));                             // [B,N,D], [N,2]
   const int64_t rows = query_input.size(0);
   const auto queries = query_(query_input).view({rows, kKeypoints, image_width_});               // [B,K,D]
-  const auto scores = torch::matmul(queries, key_(patches).transpose(1, 2)) /
-                      std::sqrt(static_cast<double>(image_width_));                              // [B,K,N]
-  const auto weights = torch::softmax(scores, -1);
-  const auto positions = torch::matmul(weights, grid);                                            // [B,K,2]
-  const auto features = torch::matmul(weights, patches);                                          // [B,K,D]
+  auto scores = torch::matmul(queries, key_(patches).transpose(1, 2)) /
+                std::sqrt(static_cast<double>(image_width_));                                    // [B,K,N]
+  return {std::move(scores), std::move(patches), std::move(grid)};
+}
+
+torch::Tensor ActionHeadImpl::attend(const torch::Tensor& query_input, const torch::Tensor& image_tokens) {
+  const Attention looked = attention(query_input, image_tokens);
+  const auto weights = torch::softmax(looked.scores, -1);                                         // [B,K,N]
+  const auto positions = torch::matmul(weights, looked.grid);                                     // [B,K,2]
+  const auto features = torch::matmul(weights, looked.patches);                                   // [B,K,D]
   return torch::cat({positions, features}, -1);                                                   // [B,K,2+D]
 }
 
-torch::Tensor ActionHeadImpl::forward(const ModelOutput& output) {
-  namespace F = torch::nn::functional;
+torch::Tensor ActionHeadImpl::joint(const ModelOutput& output) const {
   TORCH_CHECK(output.fused.defined(), "action head: the model gave no joint representation");
   TORCH_CHECK(output.image.tokens.defined(), "action head: the model gave no image tokens");
   const auto& state = output.task.state;
   TORCH_CHECK(state_dims_ == 0 || (state.defined() && state.dim() == 2 && state.size(1) == state_dims_),
               "action head: expected the proprioception [B,", state_dims_, "]");
+  auto joint = output.fused.to(torch::kFloat);                                           // [B,W]
+  if (state_dims_ > 0) joint = torch::cat({joint, state.to(torch::kFloat)}, 1);          // [B,W+P]
+  return joint;
+}
+
+torch::Tensor ActionHeadImpl::forward(const ModelOutput& output) {
+  namespace F = torch::nn::functional;
   // A few small matrices: fp32 throughout, like every logit.
   FullPrecisionScope fp32;
-  auto joint = output.fused.to(torch::kFloat);                                          // [B,W]
-  if (state_dims_ > 0) joint = torch::cat({joint, state.to(torch::kFloat)}, 1);         // [B,W+P]
-  const int64_t rows = joint.size(0);
-  const auto looked = attend(joint, output.image.tokens).reshape({rows, -1});            // [B,K*(2+D)]
-  const auto x = torch::cat({joint, looked}, 1);
+  const auto x0 = joint(output);                                                         // [B,W+P]
+  const int64_t rows = x0.size(0);
+  const auto looked = attend(x0, output.image.tokens).reshape({rows, -1});               // [B,K*(2+D)]
+  const auto x = torch::cat({x0, looked}, 1);
   const auto h = F::gelu(fc2_(F::gelu(norm_(fc1_(x)))));                                 // [B,H]
   if (bins_ == 0) return out_(h).view({rows, chunk_, action_dims_});                     // [B,T,A]
   return out_(h).view({rows, chunk_, action_dims_, bins_});                              // [B,T,A,bins]
+}
+
+torch::Tensor ActionHeadImpl::pointing_logits(const ModelOutput& output) {
+  FullPrecisionScope fp32;
+  return attention(joint(output), output.image.tokens).scores.select(1, 0);              // [B,N]
 }
 
 torch::Tensor ActionHeadImpl::predict(const ModelOutput& output) {

@@ -65,13 +65,15 @@ std::string step_record(int64_t episode, int step, const std::string& image, con
   nlohmann::ordered_json proprio = nlohmann::ordered_json::array();
   for (float v : proprioception(state)) proprio.push_back(rounded(v));
   const double grip = action.grip >= 0.5 ? 1.0 : 0.0;
+  const Object& named = state.objects.at(static_cast<size_t>(task.target));
   return nlohmann::ordered_json{{"episode", episode},
                                 {"step", step},
                                 {"image", image},
                                 {"instruction", task.instruction},
                                 {"task", task_names().at(static_cast<size_t>(task.type))},
                                 {"state", proprio},
-                                {"action", {rounded(action.dx), rounded(action.dy), grip}}}
+                                {"action", {rounded(action.dx), rounded(action.dy), grip}},
+                                {"target", {rounded(named.x), rounded(named.y)}}}
              .dump() + "\n";
 }
 

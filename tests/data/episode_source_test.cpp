@@ -42,6 +42,21 @@ TEST(Episodes, StepsAreGroupedByEpisodeInStepOrderAndBadRowsAreCounted) {
   EXPECT_EQ(data.samples[3].state.size(), 4u);
 }
 
+TEST(Episodes, TheNamedObjectsPlaceIsReadWhereALineGivesItAndABadOneIsCounted) {
+  test::TempDir dir;
+  std::string with_target = step_line("3", 0, 0.02, 0);
+  with_target.insert(with_target.rfind('}'), ", \"target\": [0.25, 0.75]");
+  std::string bad_target = step_line("3", 1, 0.02, 0);
+  bad_target.insert(bad_target.rfind('}'), ", \"target\": [0.25]");
+  const std::string path = dir.write("steps.jsonl", with_target + bad_target + step_line("3", 2, 0.0, 1));
+  const PairDataset data = read_pair_source(episodes_config(path), "data.train");
+  ASSERT_EQ(data.samples.size(), 2u);
+  ASSERT_EQ(data.bad.size(), 1u);
+  EXPECT_NE(data.bad.front().reason.find("\"target\""), std::string::npos) << data.bad.front().reason;
+  EXPECT_EQ(data.samples[0].target, (std::vector<float>{0.25f, 0.75f}));
+  EXPECT_TRUE(data.samples[1].target.empty());  // the line says nothing: the pointing loss skips it
+}
+
 TEST(ActionSpace, ScalesOverTheDataRangeAndChunksRepeatTheEpisodesLastAction) {
   test::TempDir dir;
   const std::string path =

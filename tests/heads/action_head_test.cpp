@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <limits>
+
 #include "mmtrain/data/action_space.h"
 #include "mmtrain/losses/action_loss.h"
 #include "mmtrain/models/registry.h"
@@ -93,6 +95,40 @@ TEST(ActionLoss, CrossEntropyOverBinsMatchesTheDefinitionAndBinsMatchActionSpace
     expected -= torch::log_softmax(flat[i], 0)[bins.view(-1)[i].item<int64_t>()].item<double>();
   }
   EXPECT_NEAR(action_ce_loss(logits, targets).item<double>(), expected / 6.0, 1e-6);
+}
+
+TEST(ActionLoss, PointingIsCrossEntropyAtTheTargetsCellAndRowsWithoutATargetAreLeftOut) {
+  // A 4x4 grid: (0.1, 0.9) is column 0, row 3 -> cell 12; (0.6, 0.3) column 2, row 1 -> 6; the
+  // right and bottom edges belong to the last cell.
+  const auto places = torch::tensor({0.1f, 0.9f, 0.6f, 0.3f, 1.0f, 1.0f, 0.0f, 0.0f}).view({4, 2});
+  const auto cells = pointing_cells(places, 4);
+  EXPECT_EQ(cells[0].item<int64_t>(), 12);
+  EXPECT_EQ(cells[1].item<int64_t>(), 6);
+  EXPECT_EQ(cells[2].item<int64_t>(), 15);
+  EXPECT_EQ(cells[3].item<int64_t>(), 0);
+  torch::manual_seed(4);
+  const auto logits = torch::randn({3, 16});
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const auto targets = torch::tensor({0.1f, 0.9f, nan, nan, 0.6f, 0.3f}).view({3, 2});
+  const double expected = -(torch::log_softmax(logits[0], 0)[12].item<double>() +
+                            torch::log_softmax(logits[2], 0)[6].item<double>()) / 2.0;
+  EXPECT_NEAR(action_point_loss(logits, targets).item<double>(), expected, 1e-6);
+  EXPECT_EQ(action_point_loss(logits, torch::full({3, 2}, nan)).item<double>(), 0.0);
+  EXPECT_THROW(action_point_loss(torch::randn({3, 15}), targets), c10::Error);  // not a square grid
+}
+
+TEST(ActionHead, PointingLogitsCoverThePatchGridAndTrainTheInstructionsPath) {
+  register_builtins();
+  torch::manual_seed(6);
+  auto model = build_model(action_config(0, 2), TextVocab{20, 3});
+  auto& head = action_head_of(*model, "test");
+  const ModelOutput output = run(*model, torch::rand({2, 4}));
+  const auto logits = head.pointing_logits(output);
+  // The ViT's 16 px image in 8 px patches: 4 cells, its class token left out.
+  ASSERT_EQ(logits.sizes(), (std::vector<int64_t>{2, 4}));
+  action_point_loss(logits, torch::tensor({0.2f, 0.2f, 0.7f, 0.9f}).view({2, 2})).backward();
+  EXPECT_TRUE(model->text().parameters().front().grad().defined());
+  EXPECT_TRUE(model->vision().parameters().front().grad().defined());
 }
 
 }  // namespace

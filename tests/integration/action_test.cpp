@@ -2,6 +2,7 @@
 // cross-attention policy with the action head trained, stopped and resumed, evaluated offline and
 // closed loop, rolled out by `mmtrain rollout` (reproducibly, with the instruction blanked, and the
 // expert), and the report showing the rollouts' frames.
+#include <algorithm>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -94,10 +95,16 @@ TEST(Action, TheBinnedHeadTrainsWithCrossEntropyAndAMismatchedLossIsRefusedByNam
   const std::string config = dir.write("empty.yaml", "{}\n");
   ASSERT_EQ(test::run_mmtrain("data tabletop --out " + data + " --episodes 6 --test-episodes 2 --image-size 32").exit_code, 0);
   const auto binned = test::run_mmtrain(
-      train_command(config, data, runs, "bins", "{type: action, chunk: 3, bins: 16}", "{action_ce: 1.0}") +
+      train_command(config, data, runs, "bins", "{type: action, chunk: 3, bins: 16}",
+                    "{action_ce: 1.0, action_point: 0.5}") +
       " --set train.steps=2 --set eval.rollout.episodes=2");
   ASSERT_EQ(binned.exit_code, 0) << binned.output;
-  EXPECT_NE(read_text(runs + "/bins/metrics.jsonl").find("\"loss/action_ce\""), std::string::npos);
+  // The pointing term trains beside it on the written steps' targets (a finite, positive loss).
+  const auto logged = test::json_lines(read_text(runs + "/bins/metrics.jsonl"));
+  const auto step = std::find_if(logged.begin(), logged.end(), [](const auto& l) { return l.contains("loss/action_point"); });
+  ASSERT_NE(step, logged.end());
+  EXPECT_TRUE(step->contains("loss/action_ce"));
+  EXPECT_GT((*step)["loss/action_point"].template get<double>(), 0.0);
   const auto mismatched = test::run_mmtrain(
       train_command(config, data, runs, "l1_on_bins", "{type: action, bins: 16}", "{action_l1: 1.0}"));
   EXPECT_EQ(mismatched.exit_code, 2) << mismatched.output;
@@ -109,6 +116,18 @@ TEST(Action, TheBinnedHeadTrainsWithCrossEntropyAndAMismatchedLossIsRefusedByNam
       " --set data.train.type=csv --set data.train.path=" + data + "/synth/train.csv");
   EXPECT_EQ(captions.exit_code, 2) << captions.output;
   EXPECT_NE(captions.output.find("episodes"), std::string::npos) << captions.output;
+  // The pointing term on steps that never say where the named object is: refused by name.
+  std::string untargeted;
+  for (auto line : test::json_lines(read_text(data + "/train.jsonl"))) {
+    line.erase("target");
+    untargeted += line.dump() + "\n";
+  }
+  const std::string untargeted_path = dir.write("data/untargeted.jsonl", untargeted);
+  const auto pointless = test::run_mmtrain(
+      train_command(config, data, runs, "no_targets", "{type: action}", "{action_l1: 1.0, action_point: 1.0}") +
+      " --set data.train.path=" + untargeted_path);
+  EXPECT_EQ(pointless.exit_code, 2) << pointless.output;
+  EXPECT_NE(pointless.output.find("loss.terms.action_point"), std::string::npos) << pointless.output;
 }
 
 }  // namespace

@@ -260,6 +260,54 @@ void expect_finishing_step(const nlohmann::json& line) {
   }
 }
 
+double distance_to_gripper(const nlohmann::json& line) {
+  return std::hypot(line["target"][0].get<double>() - line["state"][0].get<double>(),
+                    line["target"][1].get<double>() - line["state"][1].get<double>());
+}
+
+// Where the first image's caption puts the object the instruction names first (its {X}): "at the
+// top left", ... as describe() writes it.
+std::string caption_region_of_target(const std::string& caption, const std::string& instruction) {
+  size_t best = std::string::npos;
+  std::string region;
+  std::istringstream entries(caption);
+  for (std::string entry; std::getline(entries, entry, ',');) {
+    entry = entry.substr(entry.find("a ") + 2);
+    if (entry.rfind("large ", 0) == 0) entry = entry.substr(6);
+    const size_t name_end = entry.find(' ', entry.find(' ') + 1);  // "red cup"
+    const size_t at = instruction.find(" " + entry.substr(0, name_end));
+    if (at < best) best = at, region = entry.substr(name_end + 1);
+  }
+  return region;
+}
+
+std::string region_of(double x, double y) {
+  static const char* const phrases[3][3] = {{"at the top left", "at the top", "at the top right"},
+                                            {"on the left", "in the centre", "on the right"},
+                                            {"at the bottom left", "at the bottom", "at the bottom right"}};
+  const auto third = [](double v) { return std::clamp(static_cast<int>(v * 3), 0, 2); };
+  return phrases[third(y)][third(x)];
+}
+
+// Each step's "target" is where the named object is: in the region the first caption gives it,
+// under the gripper whenever the gripper holds something (the expert grasps nothing else), and
+// under the gripper as a pick closes on it.
+void expect_target_on_named_object(const nlohmann::json& line, const std::string& first_caption, bool last) {
+  ASSERT_EQ(line["target"].size(), 2u);
+  for (const auto& v : line["target"]) {
+    EXPECT_GE(v.get<double>(), 0.0);
+    EXPECT_LE(v.get<double>(), 1.0);
+  }
+  const double reach = kGraspReach + 2e-4;  // 4 written decimals on both sides
+  if (line["state"][3] == 1.0) EXPECT_LE(distance_to_gripper(line), reach) << line.dump();
+  if (last && line["task"] == "pick") EXPECT_LE(distance_to_gripper(line), reach) << line.dump();
+  if (line["step"] == 0) {
+    EXPECT_EQ(region_of(line["target"][0], line["target"][1]),
+              caption_region_of_target(first_caption, line["instruction"]))
+        << line.dump() << " " << first_caption;
+  }
+}
+
 TEST(Tabletop, TheWrittenDemonstrationsListImagesThatExistAndEveryEpisodeEndsInItsTasksSuccess) {
   test::TempDir dir;
   TabletopOptions options;
@@ -269,6 +317,15 @@ TEST(Tabletop, TheWrittenDemonstrationsListImagesThatExistAndEveryEpisodeEndsInI
   for (const auto& [split, episodes] : std::map<std::string, int>{{"train", 3}, {"test", 2}, {"heldout", 2}}) {
     const auto lines = test::json_lines(test::read_text(dir.path() / (split + ".jsonl")));
     ASSERT_FALSE(lines.empty()) << split;
+    std::vector<std::string> first_captions;  // the caption of each episode's first image
+    std::istringstream caption_rows(test::read_text(dir.path() / (split + "_captions.csv")));
+    std::string caption_row;
+    std::getline(caption_rows, caption_row);
+    while (std::getline(caption_rows, caption_row)) {
+      const size_t quote = caption_row.find(",\"");
+      first_captions.push_back(caption_row.substr(quote + 2, caption_row.size() - quote - 3));
+    }
+    ASSERT_EQ(static_cast<int>(first_captions.size()), episodes) << split;
     int episode = 0, next_step = 0;
     for (size_t i = 0; i < lines.size(); ++i) {
       const auto& line = lines[i];
@@ -283,6 +340,7 @@ TEST(Tabletop, TheWrittenDemonstrationsListImagesThatExistAndEveryEpisodeEndsInI
       EXPECT_FALSE(line["instruction"].get<std::string>().empty());
       const bool last = i + 1 == lines.size() || lines[i + 1]["episode"] != episode;
       if (last) expect_finishing_step(line);
+      expect_target_on_named_object(line, first_captions.at(static_cast<size_t>(episode)), last);
     }
     EXPECT_EQ(episode + 1, episodes) << split;
     std::istringstream captions(test::read_text(dir.path() / (split + "_captions.csv")));

@@ -8,6 +8,9 @@
 // attended to. An MLP reads the joint representation, the proprioception, the K positions and
 // features: Linear(W + P + K*(2 + D), H), LayerNorm, GELU, Linear(H, H), GELU, Linear(H, T*A*max(1,
 // bins)). Positions are in [0,1] over the image, x to the right, y downwards, as the simulator's.
+// Where the data says which object the instruction names (an episode step's "target"), the
+// action_point loss term trains the first query to attend to that object's cell: behaviour cloning
+// alone teaches the policy to move and grasp long before it teaches which object to go for.
 //
 // Two forms, chosen by model.head.bins:
 // - continuous (bins 0): each action dimension scaled to [-1,1] by the ActionSpace, trained with L1
@@ -42,7 +45,19 @@ class ActionHeadImpl : public TaskHeadImpl {
   int64_t action_dims() const { return action_dims_; }
   int64_t bins() const { return bins_; }  // 0: continuous
 
+  // The first query's attention logits over the patch grid [B,N] (row-major cells, x fastest): what
+  // the pointing loss (action_point) trains to fall on the object the instruction names.
+  torch::Tensor pointing_logits(const ModelOutput& output);
+
  private:
+  struct Attention {
+    torch::Tensor scores;   // [B,K,N] each query's logits over the patches
+    torch::Tensor patches;  // [B,N,D] float32, a class token left out
+    torch::Tensor grid;     // [N,2] the cells' centres, x and y in [0,1]
+  };
+  // The fused representation and the proprioception side by side [B,W+P].
+  torch::Tensor joint(const ModelOutput& output) const;
+  Attention attention(const torch::Tensor& query_input, const torch::Tensor& image_tokens);
   // [B,K,2 + D]: each query's expected grid position and attended features.
   torch::Tensor attend(const torch::Tensor& query_input, const torch::Tensor& image_tokens);
 

@@ -71,7 +71,8 @@ struct LossTermEntry {
 
 Registry<LossTermEntry>& loss_term_registry();
 
-// Idempotent: registers clip, siglip, itm, caption, vqa, vqa_ce, action_l1 and action_ce.
+// Idempotent: registers clip, siglip, itm, caption, vqa, vqa_ce, action_l1, action_ce and
+// action_point.
 void register_builtin_loss_terms();
 
 }  // namespace mmtrain

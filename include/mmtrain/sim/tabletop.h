@@ -136,8 +136,9 @@ struct TabletopOptions {
 // Runs the expert on each split's episodes and writes, under out_dir:
 // - images/<split>/<episode:06d>_<step:03d>.png: the camera image before each step;
 // - <split>.jsonl: one line per step, {"episode", "step", "image" (relative to out_dir),
-//   "instruction", "task", "state": [x, y, closed, holding], "action": [dx, dy, grip]}, the
-//   episodes in order and their steps in order (splits train, test, heldout);
+//   "instruction", "task", "state": [x, y, closed, holding], "action": [dx, dy, grip], "target":
+//   [x, y] where the object the instruction names is}, the episodes in order and their steps in
+//   order (splits train, test, heldout);
 // - <split>_captions.csv: image,caption with describe() of each episode's first image.
 // Throws DataError when the expert fails an episode (it never should).
 void write_tabletop_dataset(const std::string& out_dir, const TabletopOptions& options);
