@@ -300,6 +300,7 @@ void visit_fields(V& v, HeadConfig& c) {
   v("chunk", c.chunk, positive);
   v("bins", c.bins, at_least(0));
   v("hidden", c.hidden, at_least(0));
+  v("point", c.point, one_of({"joint", "words"}));
   v("action_dims", c.action_dims, at_least(0));
   v("state_dims", c.state_dims, at_least(0));
 }

@@ -15,13 +15,18 @@ ActionHeadImpl::ActionHeadImpl(const HeadConfig& config, const HeadDims& dims)
       action_dims_(config.action_dims),
       state_dims_(config.state_dims),
       bins_(config.bins),
-      image_width_(dims.image_width) {
+      image_width_(dims.image_width),
+      point_words_(config.point == "words") {
   TORCH_CHECK(dims.fused_width > 0, "action head: the fusion gives no joint representation (use a fused type)");
   TORCH_CHECK(action_dims_ > 0, "action head: model.head.action_dims is not known (train on data type episodes)");
   const int64_t joint = dims.fused_width + state_dims_;
   const int64_t hidden = config.hidden > 0 ? config.hidden : 2 * static_cast<int64_t>(dims.fused_width);
   query_ = register_module("query", torch::nn::Linear(joint, kKeypoints * image_width_));
   key_ = register_module("key", torch::nn::Linear(image_width_, image_width_));
+  if (point_words_) {
+    TORCH_CHECK(dims.text_width > 0, "action head: model.head.point words needs a text tower with tokens");
+    word_query_ = register_module("word_query", torch::nn::Linear(dims.text_width, image_width_));
+  }
   fc1_ = register_module("fc1", torch::nn::Linear(joint + kKeypoints * (2 + image_width_), hidden));
   norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({hidden})));
   fc2_ = register_module("fc2", torch::nn::Linear(hidden, hidden));
@@ -47,18 +52,27 @@ std::pair<torch::Tensor, torch::Tensor> patch_grid(const torch::Tensor& tokens) 
 
 }  // namespace
 
-ActionHeadImpl::Attention ActionHeadImpl::attention(const torch::Tensor& query_input,
-                                                    const torch::Tensor& image_tokens) {
-  auto [patches, grid] = patch_grid(image_tokens.to(torch::kFloat));                             // [B,N,D], [N,2]
+ActionHeadImpl::Attention ActionHeadImpl::attention(const torch::Tensor& query_input, const ModelOutput& output) {
+  auto [patches, grid] = patch_grid(output.image.tokens.to(torch::kFloat));                      // [B,N,D], [N,2]
   const int64_t rows = query_input.size(0);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(image_width_));
+  const auto keys = key_(patches).transpose(1, 2);                                               // [B,D,N]
   const auto queries = query_(query_input).view({rows, kKeypoints, image_width_});               // [B,K,D]
-  auto scores = torch::matmul(queries, key_(patches).transpose(1, 2)) /
-                std::sqrt(static_cast<double>(image_width_));                                    // [B,K,N]
+  auto scores = torch::matmul(queries, keys) * scale;                                             // [B,K,N]
+  if (point_words_) {
+    // Each word scores every patch and the scores add up: a colour word and a kind word each
+    // light up their own half of "the red cup", whatever pairs training named.
+    TORCH_CHECK(output.text.tokens.defined(), "action head: model.head.point words: the model gave no text tokens");
+    const auto words = output.text.tokens.to(torch::kFloat);                                     // [B,T,Dt]
+    auto per_word = torch::matmul(word_query_(words), keys) * scale;                             // [B,T,N]
+    if (output.text.pad_mask.defined()) per_word = per_word.masked_fill(output.text.pad_mask.unsqueeze(2), 0.0);
+    scores = torch::cat({per_word.sum(1, /*keepdim=*/true), scores.narrow(1, 1, kKeypoints - 1)}, 1);
+  }
   return {std::move(scores), std::move(patches), std::move(grid)};
 }
 
-torch::Tensor ActionHeadImpl::attend(const torch::Tensor& query_input, const torch::Tensor& image_tokens) {
-  const Attention looked = attention(query_input, image_tokens);
+torch::Tensor ActionHeadImpl::attend(const torch::Tensor& query_input, const ModelOutput& output) {
+  const Attention looked = attention(query_input, output);
   const auto weights = torch::softmax(looked.scores, -1);                                         // [B,K,N]
   const auto positions = torch::matmul(weights, looked.grid);                                     // [B,K,2]
   const auto features = torch::matmul(weights, looked.patches);                                   // [B,K,D]
@@ -82,7 +96,7 @@ torch::Tensor ActionHeadImpl::forward(const ModelOutput& output) {
   FullPrecisionScope fp32;
   const auto x0 = joint(output);                                                         // [B,W+P]
   const int64_t rows = x0.size(0);
-  const auto looked = attend(x0, output.image.tokens).reshape({rows, -1});               // [B,K*(2+D)]
+  const auto looked = attend(x0, output).reshape({rows, -1});               // [B,K*(2+D)]
   const auto x = torch::cat({x0, looked}, 1);
   const auto h = F::gelu(fc2_(F::gelu(norm_(fc1_(x)))));                                 // [B,H]
   if (bins_ == 0) return out_(h).view({rows, chunk_, action_dims_});                     // [B,T,A]
@@ -91,7 +105,7 @@ torch::Tensor ActionHeadImpl::forward(const ModelOutput& output) {
 
 torch::Tensor ActionHeadImpl::pointing_logits(const ModelOutput& output) {
   FullPrecisionScope fp32;
-  return attention(joint(output), output.image.tokens).scores.select(1, 0);              // [B,N]
+  return attention(joint(output), output).scores.select(1, 0);              // [B,N]
 }
 
 torch::Tensor ActionHeadImpl::predict(const ModelOutput& output) {

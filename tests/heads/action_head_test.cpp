@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <limits>
 
 #include "mmtrain/data/action_space.h"
@@ -129,6 +130,37 @@ TEST(ActionHead, PointingLogitsCoverThePatchGridAndTrainTheInstructionsPath) {
   action_point_loss(logits, torch::tensor({0.2f, 0.2f, 0.7f, 0.9f}).view({2, 2})).backward();
   EXPECT_TRUE(model->text().parameters().front().grad().defined());
   EXPECT_TRUE(model->vision().parameters().front().grad().defined());
+}
+
+TEST(ActionHead, PointingFromWordsSumsEachNonPaddingTokensScoresOverThePatches) {
+  register_builtins();
+  torch::manual_seed(7);
+  ModelConfig config = action_config(0, 2);
+  config.head.point = "words";
+  auto model = build_model(config, TextVocab{20, 3});
+  auto& head = action_head_of(*model, "test");
+  const ModelOutput output = run(*model, torch::rand({2, 4}));
+  const auto logits = head.pointing_logits(output);
+  ASSERT_EQ(logits.sizes(), (std::vector<int64_t>{2, 4}));
+  // By hand: the patches' keys (the class token left out), each word's query, the scores of the
+  // words that are not padding summed.
+  auto params = head.named_parameters();
+  const auto patches = output.image.tokens.narrow(1, 1, 4).to(torch::kFloat);                  // [2,4,D]
+  const auto keys = torch::matmul(patches, params["key.weight"].t()) + params["key.bias"];       // [2,4,D]
+  const auto words = output.text.tokens.to(torch::kFloat);                                      // [2,6,Dt]
+  const auto queries = torch::matmul(words, params["word_query.weight"].t()) + params["word_query.bias"];
+  const double scale = 1.0 / std::sqrt(static_cast<double>(keys.size(2)));
+  for (int64_t b = 0; b < 2; ++b) {
+    auto expected = torch::zeros({4});
+    for (int64_t t = 0; t < 6; ++t) {
+      if (kTokens[b][t].item<int64_t>() == 0) continue;  // padding
+      expected += torch::matmul(keys[b], queries[b][t]) * scale;
+    }
+    EXPECT_TRUE(torch::allclose(logits[b], expected, 1e-4, 1e-5)) << logits[b] << expected;
+  }
+  action_point_loss(logits, torch::tensor({0.2f, 0.2f, 0.7f, 0.9f}).view({2, 2})).backward();
+  EXPECT_TRUE(params["word_query.weight"].grad().defined());
+  EXPECT_TRUE(model->text().parameters().front().grad().defined());
 }
 
 }  // namespace

@@ -135,6 +135,10 @@ struct HeadConfig {
   int chunk = 1;         // action: the next actions predicted from each step (an action chunk)
   int bins = 0;          // action: bins per action dimension (discrete, cross-entropy); 0: continuous (L1)
   int hidden = 0;        // action: the MLP's width; 0: twice the fusion's width
+  // action: what the first spatial query (the one action_point trains) is made from: joint (the
+  // fused representation and the proprioception, like the others) | words (each of the
+  // instruction's tokens scores every patch, the scores summed: "red" and "cup" each find their half)
+  std::string point = "joint";
   // action: the lengths of an action and of the proprioception; 0: from the training episodes (the
   // run's resolved config records them, so a checkpoint rebuilds the head without the data).
   int action_dims = 0;

@@ -10,7 +10,9 @@
 // bins)). Positions are in [0,1] over the image, x to the right, y downwards, as the simulator's.
 // Where the data says which object the instruction names (an episode step's "target"), the
 // action_point loss term trains the first query to attend to that object's cell: behaviour cloning
-// alone teaches the policy to move and grasp long before it teaches which object to go for.
+// alone teaches the policy to move and grasp long before it teaches which object to go for. With
+// model.head.point words that query is the sum of one per instruction token (Linear(Dt, D) of each
+// of the text tower's tokens, padding left out) instead of one made from the joint representation.
 //
 // Two forms, chosen by model.head.bins:
 // - continuous (bins 0): each action dimension scaled to [-1,1] by the ActionSpace, trained with L1
@@ -57,12 +59,16 @@ class ActionHeadImpl : public TaskHeadImpl {
   };
   // The fused representation and the proprioception side by side [B,W+P].
   torch::Tensor joint(const ModelOutput& output) const;
-  Attention attention(const torch::Tensor& query_input, const torch::Tensor& image_tokens);
+  // The queries over output.image.tokens, made from `query_input` (the first from the words of
+  // output.text with model.head.point words).
+  Attention attention(const torch::Tensor& query_input, const ModelOutput& output);
   // [B,K,2 + D]: each query's expected grid position and attended features.
-  torch::Tensor attend(const torch::Tensor& query_input, const torch::Tensor& image_tokens);
+  torch::Tensor attend(const torch::Tensor& query_input, const ModelOutput& output);
 
   int64_t chunk_, action_dims_, state_dims_, bins_, image_width_;
+  bool point_words_;
   torch::nn::Linear query_{nullptr}, key_{nullptr}, fc1_{nullptr}, fc2_{nullptr}, out_{nullptr};
+  torch::nn::Linear word_query_{nullptr};  // point words: text width -> image width
   torch::nn::LayerNorm norm_{nullptr};
 };
 TORCH_MODULE(ActionHead);
