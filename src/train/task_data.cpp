@@ -64,7 +64,8 @@ void resolve_action_dims(Config& config, const TrainingData& data) {
   resolve_dim(head.state_dims, episodes.samples.front().state.size(), "model.head.state_dims");
   // A pointing loss over data that never says where the named object is would train nothing.
   const auto& terms = config.loss.terms;
-  const bool points = std::any_of(terms.begin(), terms.end(), [](const LossTerm& t) { return t.name == "action_point"; });
+  const bool points =
+      std::any_of(terms.begin(), terms.end(), [](const LossTerm& t) { return t.name == "action_point"; });
   const bool any_target = std::any_of(episodes.samples.begin(), episodes.samples.end(),
                                       [](const PairSample& s) { return !s.target.empty(); });
   if (points && !any_target) {
