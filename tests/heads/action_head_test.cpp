@@ -37,6 +37,21 @@ ModelOutput run(MultimodalModelImpl& model, const torch::Tensor& state) {
   return output;
 }
 
+// A seeded model and its outputs for kTokens beside random images and gripper states.
+struct Policy {
+  MultimodalModel model;
+  ModelOutput output;
+  ActionHeadImpl& head() { return action_head_of(*model, "test"); }
+};
+
+Policy policy_of(const ModelConfig& config, uint64_t seed) {
+  register_builtins();
+  torch::manual_seed(seed);
+  MultimodalModel model = build_model(config, TextVocab{20, 3});
+  ModelOutput output = run(*model, torch::rand({2, 4}));
+  return {model, std::move(output)};
+}
+
 TEST(ActionHead, PredictsAChunkOfActionsFromTheJointRepresentationAndTheProprioception) {
   register_builtins();
   torch::manual_seed(1);
@@ -62,11 +77,9 @@ TEST(ActionHead, PredictsAChunkOfActionsFromTheJointRepresentationAndTheProprioc
 }
 
 TEST(ActionHead, BinnedHeadScoresEveryBinAndPredictsTheCentreOfTheMostLikely) {
-  register_builtins();
-  torch::manual_seed(2);
-  auto model = build_model(action_config(8, 2), TextVocab{20, 3});
-  auto& head = action_head_of(*model, "test");
-  const ModelOutput output = run(*model, torch::rand({2, 4}));
+  Policy policy = policy_of(action_config(8, 2), 2);
+  auto& head = policy.head();
+  const ModelOutput& output = policy.output;
   const auto logits = head.forward(output);
   ASSERT_EQ(logits.sizes(), (std::vector<int64_t>{2, 2, 3, 8}));
   const auto predicted = head.predict(output);
@@ -119,27 +132,23 @@ TEST(ActionLoss, PointingIsCrossEntropyAtTheTargetsCellAndRowsWithoutATargetAreL
 }
 
 TEST(ActionHead, PointingLogitsCoverThePatchGridAndTrainTheInstructionsPath) {
-  register_builtins();
-  torch::manual_seed(6);
-  auto model = build_model(action_config(0, 2), TextVocab{20, 3});
-  auto& head = action_head_of(*model, "test");
-  const ModelOutput output = run(*model, torch::rand({2, 4}));
+  Policy policy = policy_of(action_config(0, 2), 6);
+  auto& head = policy.head();
+  const ModelOutput& output = policy.output;
   const auto logits = head.pointing_logits(output);
   // The ViT's 16 px image in 8 px patches: 4 cells, its class token left out.
   ASSERT_EQ(logits.sizes(), (std::vector<int64_t>{2, 4}));
   action_point_loss(logits, torch::tensor({0.2f, 0.2f, 0.7f, 0.9f}).view({2, 2})).backward();
-  EXPECT_TRUE(model->text().parameters().front().grad().defined());
-  EXPECT_TRUE(model->vision().parameters().front().grad().defined());
+  EXPECT_TRUE(policy.model->text().parameters().front().grad().defined());
+  EXPECT_TRUE(policy.model->vision().parameters().front().grad().defined());
 }
 
 TEST(ActionHead, PointingFromWordsSumsEachNonPaddingTokensScoresOverThePatches) {
-  register_builtins();
-  torch::manual_seed(7);
   ModelConfig config = action_config(0, 2);
   config.head.point = "words";
-  auto model = build_model(config, TextVocab{20, 3});
-  auto& head = action_head_of(*model, "test");
-  const ModelOutput output = run(*model, torch::rand({2, 4}));
+  Policy policy = policy_of(config, 7);
+  auto& head = policy.head();
+  const ModelOutput& output = policy.output;
   const auto logits = head.pointing_logits(output);
   ASSERT_EQ(logits.sizes(), (std::vector<int64_t>{2, 4}));
   // By hand: the patches' keys (the class token left out), each word's query, the scores of the
@@ -160,7 +169,7 @@ TEST(ActionHead, PointingFromWordsSumsEachNonPaddingTokensScoresOverThePatches) 
   }
   action_point_loss(logits, torch::tensor({0.2f, 0.2f, 0.7f, 0.9f}).view({2, 2})).backward();
   EXPECT_TRUE(params["word_query.weight"].grad().defined());
-  EXPECT_TRUE(model->text().parameters().front().grad().defined());
+  EXPECT_TRUE(policy.model->text().parameters().front().grad().defined());
 }
 
 }  // namespace
