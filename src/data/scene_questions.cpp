@@ -42,16 +42,6 @@ int count_where(const Scene& scene, const std::function<bool(const SceneObject&)
   return static_cast<int>(std::count_if(scene.objects.begin(), scene.objects.end(), pick));
 }
 
-// A held-out question ("what colour is the triangle?"), asked when the scene holds exactly one
-// object whose `attribute` is the held-out `value`.
-std::optional<SceneQuestion> ask_held_out(const Scene& scene, Random& rng, int SceneObject::*attribute, int value,
-                                          const std::string& question,
-                                          const std::function<std::string(const SceneObject&)>& answer, const char* type) {
-  const auto candidates = objects_where(scene, [&](const SceneObject& o) { return o.*attribute == value; });
-  if (candidates.size() != 1) return std::nullopt;
-  return SceneQuestion{question, answer(*choose(candidates, rng)), type, true};
-}
-
 // What a question asks about its object.
 enum Says : unsigned { kSaysColour = 1, kSaysShape = 2, kSaysSize = 4 };
 
@@ -85,28 +75,31 @@ std::optional<SceneQuestion> ask_about(const Scene& scene, Random& rng, unsigned
   return SceneQuestion{prefix + choose(names_for(scene, object, asked), rng) + "?", answer(object), type, false};
 }
 
+// A question about one object's attribute: held out, only about the one object whose
+// `held_attribute` is `held_value`, named as training names any other ("what colour is the
+// triangle?"); trained, about any other object.
+std::optional<SceneQuestion> ask_attribute(const Scene& scene, Random& rng, Split split, unsigned asked,
+                                           int SceneObject::*held_attribute, int held_value, const std::string& prefix,
+                                           const std::function<std::string(const SceneObject&)>& answer,
+                                           const char* type) {
+  const bool held_out = split == Split::kHeldOut;
+  auto question = ask_about(
+      scene, rng, asked, [&](const SceneObject& o) { return (o.*held_attribute == held_value) == held_out; }, prefix,
+      answer, type);
+  if (question) question->held_out = held_out;
+  return question;
+}
+
 // Held out: only "what colour is the triangle?". Trained: the colour of any other object.
 std::optional<SceneQuestion> ask_colour(const Scene& scene, Random& rng, Split split) {
-  const auto colour = [](const SceneObject& o) { return colour_name(o.colour); };
-  if (split == Split::kHeldOut) {
-    return ask_held_out(scene, rng, &SceneObject::shape, kHeldOutColourOfShape,
-                        "what colour is the " + shape_name(kHeldOutColourOfShape) + "?", colour, "colour");
-  }
-  return ask_about(
-      scene, rng, kSaysColour, [](const SceneObject& o) { return o.shape != kHeldOutColourOfShape; }, "what colour is ",
-      colour, "colour");
+  return ask_attribute(scene, rng, split, kSaysColour, &SceneObject::shape, kHeldOutColourOfShape, "what colour is ",
+                       [](const SceneObject& o) { return colour_name(o.colour); }, "colour");
 }
 
 // Held out: only "what shape is the green object?". Trained: the shape of any other object.
 std::optional<SceneQuestion> ask_shape(const Scene& scene, Random& rng, Split split) {
-  const auto shape = [](const SceneObject& o) { return shape_name(o.shape); };
-  if (split == Split::kHeldOut) {
-    return ask_held_out(scene, rng, &SceneObject::colour, kHeldOutShapeOfColour,
-                        "what shape is the " + colour_name(kHeldOutShapeOfColour) + " object?", shape, "shape");
-  }
-  return ask_about(
-      scene, rng, kSaysShape, [](const SceneObject& o) { return o.colour != kHeldOutShapeOfColour; }, "what shape is ",
-      shape, "shape");
+  return ask_attribute(scene, rng, split, kSaysShape, &SceneObject::colour, kHeldOutShapeOfColour, "what shape is ",
+                       [](const SceneObject& o) { return shape_name(o.shape); }, "shape");
 }
 
 std::optional<SceneQuestion> ask_count(const Scene& scene, Random& rng, Split split) {
