@@ -17,18 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-// A list of numbers, or nullopt.
-std::optional<std::vector<float>> numbers_member(const json& object, const char* key) {
-  const auto it = object.find(key);
-  if (it == object.end() || !it->is_array() || it->empty()) return std::nullopt;
-  std::vector<float> out;
-  for (const auto& value : *it) {
-    if (!value.is_number()) return std::nullopt;
-    out.push_back(value.get<float>());
-  }
-  return out;
-}
-
 // Episode ids may be numbers or strings (a robot log's run name): both become a key.
 std::optional<std::string> episode_key(const json& object) {
   const auto it = object.find("episode");
@@ -63,8 +51,8 @@ class EpisodeReader {
                               "\"state\" and \"action\" must have the lengths of the first row's (" +
                                   std::to_string(state_dims_) + " and " + std::to_string(action_dims_) + ")");
     }
-    auto target = numbers_member(object, "target");
-    if (object.contains("target") && !(target && target->size() == 2)) {
+    std::vector<float> target;
+    if (!read_target(object, target)) {
       return builder_.add_bad(BadKind::kBadRow, number,
                               "\"target\" must be the named object's place, [x, y] in [0,1] over the image");
     }
@@ -73,7 +61,7 @@ class EpisodeReader {
     sample->episode = episode_index(*episode);
     sample->state = std::move(*state);
     sample->action = std::move(*action);
-    if (target) sample->target = std::move(*target);
+    sample->target = std::move(target);
     if (const std::string* task = string_member(object, "task")) sample->question_type = *task;
     steps_.push_back(step->get<int64_t>());
   }

@@ -128,6 +128,14 @@ bool Loader::fill_row(Batch& batch, int64_t row, int64_t id) const {
     options_.task.answers->fill_targets(sample.answers, batch.task.answers.data_ptr<float>() + row * options_.task.answers->size());
   }
   if (options_.task.actions) fill_action_row(batch, row, id);
+  if (batch.task.target.defined()) {
+    // A row whose data does not say where the object the text names is stays NaN: the pointing
+    // losses leave it out.
+    const auto& target = dataset_->samples[static_cast<size_t>(id)].target;
+    float* where = batch.task.target.data_ptr<float>() + row * 2;
+    where[0] = target.size() == 2 ? target[0] : std::numeric_limits<float>::quiet_NaN();
+    where[1] = target.size() == 2 ? target[1] : std::numeric_limits<float>::quiet_NaN();
+  }
   return true;
 }
 
@@ -136,12 +144,6 @@ void Loader::fill_action_row(Batch& batch, int64_t row, int64_t id) const {
   std::copy(state.begin(), state.end(), batch.task.state.data_ptr<float>() + row * state_dims_);
   const int64_t per_row = options_.task.action_chunk * options_.task.actions->dims();
   options_.task.actions->fill_chunk(*dataset_, id, options_.task.action_chunk, batch.task.actions.data_ptr<float>() + row * per_row);
-  // A step whose data does not say where the named object is keeps its row NaN: the pointing loss
-  // leaves it out.
-  const auto& target = dataset_->samples[static_cast<size_t>(id)].target;
-  float* where = batch.task.target.data_ptr<float>() + row * 2;
-  where[0] = target.size() == 2 ? target[0] : std::numeric_limits<float>::quiet_NaN();
-  where[1] = target.size() == 2 ? target[1] : std::numeric_limits<float>::quiet_NaN();
 }
 
 std::optional<Batch> Loader::make_batch(int64_t index) {
@@ -157,8 +159,8 @@ std::optional<Batch> Loader::make_batch(int64_t index) {
   if (options_.task.actions) {
     batch.task.state = torch::empty({count, state_dims_});
     batch.task.actions = torch::empty({count, options_.task.action_chunk, options_.task.actions->dims()});
-    batch.task.target = torch::empty({count, 2});
   }
+  if (options_.task.answers || options_.task.actions) batch.task.target = torch::empty({count, 2});
   int64_t drawn = 0;
   for (int64_t i = 0; i < count; ++i) {
     int64_t id = order_[begin + i];

@@ -29,6 +29,26 @@ std::vector<std::string> split_comma_list(const std::string& keys) {
   return out;
 }
 
+std::optional<std::vector<float>> numbers_member(const nlohmann::json& object, const char* key) {
+  const auto it = object.find(key);
+  if (it == object.end() || !it->is_array() || it->empty()) return std::nullopt;
+  std::vector<float> out;
+  for (const auto& value : *it) {
+    if (!value.is_number()) return std::nullopt;
+    out.push_back(value.get<float>());
+  }
+  return out;
+}
+
+bool read_target(const nlohmann::json& object, std::vector<float>& target) {
+  target.clear();
+  if (!object.contains("target")) return true;
+  auto numbers = numbers_member(object, "target");
+  if (!numbers || numbers->size() != 2) return false;
+  target = std::move(*numbers);
+  return true;
+}
+
 const std::string* string_member(const nlohmann::json& object, const std::string& key) {
   const auto it = object.find(key);
   return it != object.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,11 @@ bool append_strings(const nlohmann::json& value, std::vector<std::string>& out);
 
 // object[key] when it is a string, else null.
 const std::string* string_member(const nlohmann::json& object, const std::string& key);
+// object[key] when it is a non-empty list of numbers, else nullopt.
+std::optional<std::vector<float>> numbers_member(const nlohmann::json& object, const char* key);
+// The optional "target" of a JSON-lines row (vqa, episodes): where the object the text names is,
+// [x, y] in [0,1] over the image. Empty when absent; false when present but not two numbers.
+bool read_target(const nlohmann::json& object, std::vector<float>& target);
 // The image key of a JSON-lines row (vqa, episodes): image_key when set, else "image" (the generic
 // default "filepath" is CSV's column name, not these rows' key).
 std::string json_image_key(const PairSourceConfig& config);

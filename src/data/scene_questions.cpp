@@ -45,6 +45,8 @@ int count_where(const Scene& scene, const std::function<bool(const SceneObject&)
 // What a question asks about its object.
 enum Says : unsigned { kSaysColour = 1, kSaysShape = 2, kSaysSize = 4 };
 
+std::vector<double> place_of(const SceneObject& object) { return {object.x, object.y}; }
+
 // How a one-object question names its object: a colour question by its shape ("the circle"), a
 // shape question by its colour ("the red object"), each only when the scene holds one such object;
 // size and position questions by both ("the red circle"). Wider naming ("the large object", "the
@@ -72,7 +74,8 @@ std::optional<SceneQuestion> ask_about(const Scene& scene, Random& rng, unsigned
   });
   if (candidates.empty()) return std::nullopt;
   const SceneObject& object = *choose(candidates, rng);
-  return SceneQuestion{prefix + choose(names_for(scene, object, asked), rng) + "?", answer(object), type, false};
+  return SceneQuestion{prefix + choose(names_for(scene, object, asked), rng) + "?", answer(object), type, false,
+                       place_of(object)};
 }
 
 // A question about one object's attribute: held out, only about the one object whose
@@ -107,11 +110,12 @@ std::optional<SceneQuestion> ask_count(const Scene& scene, Random& rng, Split sp
   if (rng.coin()) {
     const int colour = rng.uniform_int(0, static_cast<int>(scene_colours().size()) - 1);
     const int n = count_where(scene, [&](const SceneObject& o) { return o.colour == colour; });
-    return SceneQuestion{"how many " + colour_name(colour) + " objects are there?", std::to_string(n), "count", false};
+    return SceneQuestion{"how many " + colour_name(colour) + " objects are there?", std::to_string(n), "count", false,
+                         {}};
   }
   const int shape = rng.uniform_int(0, static_cast<int>(scene_shapes().size()) - 1);
   const int n = count_where(scene, [&](const SceneObject& o) { return o.shape == shape; });
-  return SceneQuestion{"how many " + shape_name(shape) + "s are there?", std::to_string(n), "count", false};
+  return SceneQuestion{"how many " + shape_name(shape) + "s are there?", std::to_string(n), "count", false, {}};
 }
 
 std::optional<SceneQuestion> ask_existence(const Scene& scene, Random& rng, Split split) {
@@ -126,7 +130,8 @@ std::optional<SceneQuestion> ask_existence(const Scene& scene, Random& rng, Spli
       asked.shape = rng.uniform_int(0, static_cast<int>(scene_shapes().size()) - 1);
     } while (count_where(scene, [&](const SceneObject& o) { return o.colour == asked.colour && o.shape == asked.shape; }) > 0);
   }
-  return SceneQuestion{"is there a " + object_name(asked) + "?", present ? "yes" : "no", "existence", false};
+  return SceneQuestion{"is there a " + object_name(asked) + "?", present ? "yes" : "no", "existence", false,
+                       present ? place_of(asked) : std::vector<double>{}};
 }
 
 // One object's own size and place, read off as the relations need them (Sort-of-CLEVR's
@@ -147,10 +152,10 @@ std::optional<SceneQuestion> ask_position(const Scene& scene, Random& rng, Split
   const std::string name = choose(names_for(scene, object, 0), rng);
   if (horizontal && (!vertical || rng.coin())) {
     return SceneQuestion{"is " + name + " on the left or the right?", object.x < 0.5 ? "left" : "right", "position",
-                         false};
+                         false, place_of(object)};
   }
   return SceneQuestion{"is " + name + " at the top or the bottom?", object.y < 0.5 ? "top" : "bottom", "position",
-                       false};
+                       false, place_of(object)};
 }
 
 // Two different objects, in a random order.
@@ -179,7 +184,7 @@ std::optional<SceneQuestion> ask_spatial(const Scene& scene, Random& rng, Split 
     holds = flip ? a->y > b->y : a->y < b->y;
   }
   return SceneQuestion{"is the " + object_name(*a) + " " + relation + " the " + object_name(*b) + "?",
-                       holds ? "yes" : "no", "spatial", false};
+                       holds ? "yes" : "no", "spatial", false, {}};
 }
 
 std::optional<SceneQuestion> ask_comparison(const Scene& scene, Random& rng, Split split) {
@@ -187,10 +192,10 @@ std::optional<SceneQuestion> ask_comparison(const Scene& scene, Random& rng, Spl
   const auto [a, b] = two_objects(scene, rng);
   if (rng.coin()) {
     return SceneQuestion{"is the " + object_name(*a) + " larger than the " + object_name(*b) + "?",
-                         a->large && !b->large ? "yes" : "no", "comparison", false};
+                         a->large && !b->large ? "yes" : "no", "comparison", false, {}};
   }
   return SceneQuestion{"is the " + object_name(*a) + " the same size as the " + object_name(*b) + "?",
-                       a->large == b->large ? "yes" : "no", "comparison", false};
+                       a->large == b->large ? "yes" : "no", "comparison", false, {}};
 }
 
 using Asker = std::optional<SceneQuestion> (*)(const Scene&, Random&, Split);

@@ -44,8 +44,9 @@ std::string scene_record(const Scene& scene, const std::string& image) {
 }
 
 std::string question_record(const SceneQuestion& q, const std::string& image) {
-  return nlohmann::json{{"image", image}, {"question", q.question}, {"answers", {q.answer}}, {"question_type", q.type}}
-             .dump() + "\n";
+  nlohmann::json record{{"image", image}, {"question", q.question}, {"answers", {q.answer}}, {"question_type", q.type}};
+  if (!q.target.empty()) record["target"] = q.target;
+  return record.dump() + "\n";
 }
 
 // Renders the split's images on two threads (each scene is independent, so the bytes do not

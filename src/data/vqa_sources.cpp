@@ -31,9 +31,15 @@ void add_vqa_line(const std::string& line, int64_t number, const PairSourceConfi
   if (value != object.end() && !append_strings(*value, answers)) {
     return builder.add_bad(BadKind::kBadRow, number, "\"" + config.answer_key + "\": expected a string or a list of strings");
   }
+  std::vector<float> target;
+  if (!read_target(object, target)) {
+    return builder.add_bad(BadKind::kBadRow, number,
+                           "\"target\" must be the place of the object the question is about, [x, y] in [0,1]");
+  }
   PairSample* sample = builder.add(*image, {*question}, number);
   if (!sample) return;
   sample->answers = std::move(answers);
+  sample->target = std::move(target);
   if (const std::string* type = string_member(object, "question_type")) sample->question_type = *type;
 }
 

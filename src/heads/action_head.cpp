@@ -6,7 +6,7 @@
 
 #include "mmtrain/errors.h"
 #include "mmtrain/ops/full_precision.h"
-#include "mmtrain/ops/grid.h"
+#include "patch_attention.h"
 
 namespace mmtrain {
 
@@ -33,40 +33,17 @@ ActionHeadImpl::ActionHeadImpl(const HeadConfig& config, const HeadDims& dims)
   out_ = register_module("out", torch::nn::Linear(hidden, chunk_ * action_dims_ * std::max<int64_t>(1, bins_)));
 }
 
-namespace {
-
-// The patch tokens of a vision tower's output and their grid cells' centres: [B,N,D] and [N,2]
-// (x, y in [0,1]). A leading class token (ViT) is left out when the rest make a square.
-std::pair<torch::Tensor, torch::Tensor> patch_grid(const torch::Tensor& tokens) {
-  const int64_t count = tokens.size(1);
-  auto side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(count))));
-  torch::Tensor patches = tokens;
-  if (side * side != count) {
-    side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(count - 1))));
-    TORCH_CHECK(side * side == count - 1, "action head: ", count, " image tokens do not lie on a square grid");
-    patches = tokens.narrow(1, 1, count - 1);
-  }
-  const auto cells = grid_cells(side, torch::TensorOptions().dtype(torch::kFloat).device(tokens.device()));
-  return {patches, (cells + 0.5) / static_cast<double>(side)};
-}
-
-}  // namespace
-
 ActionHeadImpl::Attention ActionHeadImpl::attention(const torch::Tensor& query_input, const ModelOutput& output) {
-  auto [patches, grid] = patch_grid(output.image.tokens.to(torch::kFloat));                      // [B,N,D], [N,2]
+  auto [patches, grid] = patch_grid(output.image.tokens.to(torch::kFloat), "action head");  // [B,N,D], [N,2]
   const int64_t rows = query_input.size(0);
   const double scale = 1.0 / std::sqrt(static_cast<double>(image_width_));
   const auto keys = key_(patches).transpose(1, 2);                                               // [B,D,N]
   const auto queries = query_(query_input).view({rows, kKeypoints, image_width_});               // [B,K,D]
   auto scores = torch::matmul(queries, keys) * scale;                                             // [B,K,N]
   if (point_words_) {
-    // Each word scores every patch and the scores add up: a colour word and a kind word each
-    // light up their own half of "the red cup", whatever pairs training named.
     TORCH_CHECK(output.text.tokens.defined(), "action head: model.head.point words: the model gave no text tokens");
-    const auto words = output.text.tokens.to(torch::kFloat);                                     // [B,T,Dt]
-    auto per_word = torch::matmul(word_query_(words), keys) * scale;                             // [B,T,N]
-    if (output.text.pad_mask.defined()) per_word = per_word.masked_fill(output.text.pad_mask.unsqueeze(2), 0.0);
-    scores = torch::cat({per_word.sum(1, /*keepdim=*/true), scores.narrow(1, 1, kKeypoints - 1)}, 1);
+    const auto per_word = word_sum_scores(word_query_, output.text, keys, scale).unsqueeze(1);   // [B,1,N]
+    scores = torch::cat({per_word, scores.narrow(1, 1, kKeypoints - 1)}, 1);
   }
   return {std::move(scores), std::move(patches), std::move(grid)};
 }

@@ -1,25 +1,59 @@
 #include "mmtrain/heads/vqa_head.h"
 
+#include <cmath>
+
 #include <torch/nn/functional/activation.h>
 
 #include "mmtrain/errors.h"
 #include "mmtrain/ops/full_precision.h"
+#include "patch_attention.h"
 
 namespace mmtrain {
 
-VqaClassifierImpl::VqaClassifierImpl(const HeadConfig& config, const HeadDims& dims) : answers_(config.answers) {
+VqaClassifierImpl::VqaClassifierImpl(const HeadConfig& config, const HeadDims& dims)
+    : answers_(config.answers), image_width_(dims.image_width), point_words_(config.point == "words") {
   TORCH_CHECK(dims.fused_width > 0, "vqa head: the fusion gives no joint representation (use a fused type)");
   const int64_t hidden = 2 * static_cast<int64_t>(dims.fused_width);
-  fc1_ = register_module("fc1", torch::nn::Linear(dims.fused_width, hidden));
+  int64_t input = dims.fused_width;
+  if (point_words_) {
+    TORCH_CHECK(dims.text_width > 0, "vqa head: model.head.point words needs a text tower with tokens");
+    key_ = register_module("key", torch::nn::Linear(image_width_, image_width_));
+    word_query_ = register_module("word_query", torch::nn::Linear(dims.text_width, image_width_));
+    input += 2 + image_width_;
+  }
+  fc1_ = register_module("fc1", torch::nn::Linear(input, hidden));
   norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({hidden})));
   fc2_ = register_module("fc2", torch::nn::Linear(hidden, answers_));
+}
+
+torch::Tensor VqaClassifierImpl::word_scores(const torch::Tensor& patches, const ModelOutput& output) {
+  TORCH_CHECK(output.text.tokens.defined(), "vqa head: model.head.point words: the model gave no text tokens");
+  const auto keys = key_(patches).transpose(1, 2);                                          // [B,D,N]
+  return word_sum_scores(word_query_, output.text, keys, 1.0 / std::sqrt(static_cast<double>(image_width_)));
+}
+
+torch::Tensor VqaClassifierImpl::pointing_logits(const ModelOutput& output) {
+  TORCH_CHECK(point_words_, "vqa head: pointing needs model.head.point words");
+  TORCH_CHECK(output.image.tokens.defined(), "vqa head: model.head.point words: the model gave no image tokens");
+  FullPrecisionScope fp32;
+  return word_scores(patch_grid(output.image.tokens.to(torch::kFloat), "vqa head").first, output);  // [B,N]
+}
+
+torch::Tensor VqaClassifierImpl::pointed(const ModelOutput& output) {
+  TORCH_CHECK(output.image.tokens.defined(), "vqa head: model.head.point words: the model gave no image tokens");
+  auto [patches, grid] = patch_grid(output.image.tokens.to(torch::kFloat), "vqa head");      // [B,N,D], [N,2]
+  const auto weights = torch::softmax(word_scores(patches, output), -1).unsqueeze(1);       // [B,1,N]
+  const auto position = torch::matmul(weights, grid).squeeze(1);                            // [B,2]
+  const auto features = torch::matmul(weights, patches).squeeze(1);                         // [B,D]
+  return torch::cat({position, features}, 1);                                               // [B,2+D]
 }
 
 torch::Tensor VqaClassifierImpl::forward(const ModelOutput& output) {
   TORCH_CHECK(output.fused.defined(), "vqa head: the model gave no joint representation");
   // A few small matrices: fp32 throughout, like every logit.
   FullPrecisionScope fp32;
-  const auto x = output.fused.to(torch::kFloat);                          // [B,W]
+  auto x = output.fused.to(torch::kFloat);                                // [B,W]
+  if (point_words_) x = torch::cat({x, pointed(output)}, 1);              // [B,W+2+D]
   const auto h = torch::nn::functional::gelu(norm_(fc1_(x)));             // [B,2W]
   return fc2_(h);                                                         // [B,A]
 }

@@ -4,6 +4,7 @@
 
 #include "mmtrain/heads/vqa_head.h"
 #include "mmtrain/losses/loss_term.h"
+#include "mmtrain/losses/pointing_loss.h"
 
 namespace mmtrain {
 
@@ -46,6 +47,13 @@ torch::Tensor vqa_term(const LossTermInputs& in) {
   return Loss(head.forward(in.output), in.output.task.answers);
 }
 
+torch::Tensor point_term(const LossTermInputs& in) {
+  auto& head = vqa_head_of(in.model, "loss.terms.vqa_point");
+  TORCH_CHECK(in.output.task.target.defined(),
+              "loss.terms.vqa_point: the batch has no targets (data.train.type vqa gives them)");
+  return pointing_loss(head.pointing_logits(in.output), in.output.task.target);
+}
+
 void register_term(const std::string& name, LossTermFunction compute) {
   LossTermDescriptor descriptor;
   descriptor.head = "vqa";
@@ -59,6 +67,7 @@ void register_term(const std::string& name, LossTermFunction compute) {
 void register_vqa_terms() {
   register_term("vqa", vqa_term<vqa_bce_loss>);
   register_term("vqa_ce", vqa_term<vqa_ce_loss>);
+  register_term("vqa_point", point_term);
 }
 
 }  // namespace mmtrain

@@ -62,17 +62,18 @@ void resolve_action_dims(Config& config, const TrainingData& data) {
   }
   resolve_dim(head.action_dims, episodes.samples.front().action.size(), "model.head.action_dims");
   resolve_dim(head.state_dims, episodes.samples.front().state.size(), "model.head.state_dims");
-  // A pointing loss over data that never says where the named object is would train nothing.
+}
+
+void refuse_pointing_without_targets(const Config& config, const TrainingData& data) {
+  const std::string term = config.model.head.type + "_point";
   const auto& terms = config.loss.terms;
-  const bool points =
-      std::any_of(terms.begin(), terms.end(), [](const LossTerm& t) { return t.name == "action_point"; });
-  const bool any_target = std::any_of(episodes.samples.begin(), episodes.samples.end(),
-                                      [](const PairSample& s) { return !s.target.empty(); });
-  if (points && !any_target) {
-    throw ConfigError("loss.terms.action_point: no step of " + config.data.train.path +
-                      " has a \"target\" ([x, y] of the object the instruction names; `mmtrain data tabletop` "
-                      "writes it)");
-  }
+  const bool points = std::any_of(terms.begin(), terms.end(), [&](const LossTerm& t) { return t.name == term; });
+  if (!points || !data.dataset) return;
+  const auto& samples = data.dataset->samples;
+  if (std::any_of(samples.begin(), samples.end(), [](const PairSample& s) { return !s.target.empty(); })) return;
+  throw ConfigError("loss.terms." + term + ": no row of " + config.data.train.path +
+                    " has a \"target\" ([x, y] of the object the text names; `mmtrain data tabletop` and `mmtrain "
+                    "data scenes` write it)");
 }
 
 TaskData build_task_data(const Config& config, const TrainingData& data, const CheckpointMeta* checkpoint) {

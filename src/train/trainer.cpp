@@ -231,6 +231,7 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
   const auto& data = config_.data.train;
   data_ = open_training_data(config_);
   resolve_action_dims(config_, data_);
+  refuse_pointing_without_targets(config_, data_);
   auto init_tokenizer = adopt_init_architecture(config_);
   if (checkpoint) {
     check_resumed_config(parse_config(checkpoint->meta().config_yaml, "checkpoint config"), config_);

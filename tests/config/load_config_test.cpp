@@ -421,14 +421,14 @@ TEST(ConfigLossTerms, UnknownTermIsRefused) {
             "configs/run.yaml:4: loss.terms.cllp: unknown loss term (did you mean 'clip'?)");
   EXPECT_EQ(parse_error("loss:\n  terms: {mse: 1.0}\n"),
             "configs/run.yaml:2: loss.terms.mse: unknown loss term "
-            "(valid loss terms: clip, siglip, itm, caption, vqa, vqa_ce, action_l1, action_ce, action_point)");
+            "(valid loss terms: clip, siglip, itm, caption, vqa, vqa_ce, vqa_point, action_l1, action_ce, action_point)");
 }
 
 TEST(ConfigLossTerms, NegativeWeightAndMissingTermsAreRefused) {
   EXPECT_EQ(parse_error("loss:\n  terms: {clip: -1}\n"),
             "configs/run.yaml:2: loss.terms.clip: must be >= 0, found -1");
   EXPECT_EQ(parse_error("loss:\n  terms: {}\n"),
-            "configs/run.yaml:2: loss.terms: needs at least one term (clip, siglip, itm, caption, vqa, vqa_ce, action_l1, action_ce or action_point)");
+            "configs/run.yaml:2: loss.terms: needs at least one term (clip, siglip, itm, caption, vqa, vqa_ce, vqa_point, action_l1, action_ce or action_point)");
   EXPECT_EQ(parse_error("loss:\n  terms: [clip]\n"),
             "configs/run.yaml:2: loss.terms: expected a mapping of term to weight "
             "(e.g. {clip: 1.0}), found a list of 1 item");
@@ -464,9 +464,9 @@ TEST(ConfigRegistries, ALossTermRegisteredByTheTestIsAcceptedAndListed) {
   EXPECT_EQ(terms_of(parse_config("loss:\n  terms: {clip: 1.0, zero: 0.5}\n", kSource)),
             (Terms{{"clip", 1.0}, {"zero", 0.5}}));
   EXPECT_EQ(parse_error("loss:\n  terms: {mse: 1.0}\n"),
-            "configs/run.yaml:2: loss.terms.mse: unknown loss term (valid loss terms: clip, siglip, itm, caption, vqa, vqa_ce, action_l1, action_ce, action_point, zero)");
+            "configs/run.yaml:2: loss.terms.mse: unknown loss term (valid loss terms: clip, siglip, itm, caption, vqa, vqa_ce, vqa_point, action_l1, action_ce, action_point, zero)");
   EXPECT_EQ(parse_error("loss:\n  terms: {}\n"),
-            "configs/run.yaml:2: loss.terms: needs at least one term (clip, siglip, itm, caption, vqa, vqa_ce, action_l1, action_ce, action_point or zero)");
+            "configs/run.yaml:2: loss.terms: needs at least one term (clip, siglip, itm, caption, vqa, vqa_ce, vqa_point, action_l1, action_ce, action_point or zero)");
 }
 
 Config non_default_config() {

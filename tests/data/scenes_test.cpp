@@ -92,6 +92,19 @@ std::string expected_answer(const Scene& scene, const std::string& question) {
   return "?";
 }
 
+// The one object a question is about, read off the question here (not from the generator): the
+// object named by a colour, shape, size or position question, the object an existence question
+// finds; none for counts, absent objects and the two-object questions.
+const SceneObject* object_asked_about(const Scene& scene, const std::string& question) {
+  std::smatch m;
+  if (std::regex_match(question, m, std::regex("what (colour|shape|size) is (the [\\w ]+)\\?")) ||
+      std::regex_match(question, m, std::regex("is ()(the [\\w ]+) (on the left or the right|at the top or the bottom)\\?"))) {
+    return named_object(scene, m[2]);
+  }
+  if (std::regex_match(question, m, std::regex("is there a (\\w+ \\w+)\\?"))) return named_object(scene, "the " + m[1].str());
+  return nullptr;
+}
+
 TEST(Scenes, TheSameSeedGivesTheSameSceneAndObjectsDifferInColourOrShapeAndDoNotOverlap) {
   for (uint64_t seed = 0; seed < 200; ++seed) {
     const Scene a = random_scene(seed), b = random_scene(seed);
@@ -146,6 +159,30 @@ TEST(Scenes, EveryAnswerIsWhatTheSceneShowsAndTheHeldOutCombinationsAreAskedOnly
   EXPECT_GT(held_out, 50);
 }
 
+TEST(Scenes, AQuestionsTargetIsThePlaceOfTheOneObjectItIsAboutAndNoneOtherwise) {
+  std::map<std::string, int> targeted;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    const Scene scene = random_scene(seed);
+    for (bool held_out : {false, true}) {
+      for (const auto& q : scene_questions(scene, seed + (held_out ? 2000 : 1000), 8, held_out)) {
+        const SceneObject* o = object_asked_about(scene, q.question);
+        if (!o) {
+          EXPECT_TRUE(q.target.empty()) << q.question;
+          continue;
+        }
+        ASSERT_EQ(q.target.size(), 2u) << q.question;
+        EXPECT_EQ(q.target[0], o->x) << q.question;
+        EXPECT_EQ(q.target[1], o->y) << q.question;
+        ++targeted[q.type];
+      }
+    }
+  }
+  for (const char* type : {"colour", "shape", "existence", "size", "position"}) {
+    EXPECT_GT(targeted[type], 50) << type;
+  }
+  EXPECT_EQ(targeted.count("count") + targeted.count("spatial") + targeted.count("comparison"), 0u);
+}
+
 TEST(Scenes, RenderingIsDeterministicAndShowsEveryObjectsColourAtItsCentre) {
   const Scene scene = random_scene(5);
   const cv::Mat a = render_scene(scene, 64, 9), b = render_scene(scene, 64, 9);
@@ -172,11 +209,18 @@ TEST(Scenes, WrittenSplitsListImagesThatExistAndReadAsQuestionAnswerData) {
   const PairDataset train = read_pair_source(source, "test");
   EXPECT_TRUE(train.bad.empty());
   EXPECT_EQ(train.samples.size(), 90u);
+  int targeted = 0;
   for (const auto& sample : train.samples) {
     ASSERT_TRUE(fs::exists(sample.image_path)) << sample.image_path;
     ASSERT_EQ(sample.answers.size(), 1u);
     EXPECT_FALSE(sample.question_type.empty());
+    // The written target reads back: a place inside the image, or none.
+    ASSERT_TRUE(sample.target.empty() || sample.target.size() == 2u);
+    for (float v : sample.target) EXPECT_TRUE(v > 0.0f && v < 1.0f) << v;
+    targeted += !sample.target.empty();
   }
+  EXPECT_GT(targeted, 0);
+  EXPECT_LT(targeted, 90);
   source.path = (dir.path() / "heldout.jsonl").string();
   const PairDataset held_out = read_pair_source(source, "test");
   EXPECT_GT(held_out.samples.size(), 0u);

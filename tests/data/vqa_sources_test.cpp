@@ -88,5 +88,24 @@ TEST(VqaSources, JsonlRowsTakeOneOrSeveralAnswersAndCountMalformedRows) {
   EXPECT_NE(set.bad[1].reason.find("\"answers\""), std::string::npos) << set.bad[1].reason;
 }
 
+TEST(VqaSources, JsonlRowsReadTheOptionalTargetAndCountAMalformedOneNamingIt) {
+  test::TempDir dir;
+  PairSourceConfig source;
+  source.type = "vqa";
+  source.path = dir.write("q.jsonl",
+                          "{\"image\": \"a.png\", \"question\": \"what colour?\", \"answers\": \"red\", \"target\": [0.25, 0.75]}\n"
+                          "{\"image\": \"b.png\", \"question\": \"how many?\", \"answers\": \"2\"}\n"
+                          "{\"image\": \"c.png\", \"question\": \"where?\", \"answers\": \"x\", \"target\": [0.5]}\n"
+                          "{\"image\": \"d.png\", \"question\": \"where?\", \"answers\": \"x\", \"target\": \"left\"}\n");
+  const PairDataset set = read_pair_source(source, "data.train");
+  ASSERT_EQ(set.samples.size(), 2u);
+  EXPECT_EQ(set.samples[0].target, (std::vector<float>{0.25f, 0.75f}));
+  EXPECT_TRUE(set.samples[1].target.empty());
+  ASSERT_EQ(set.bad.size(), 2u);
+  EXPECT_NE(set.bad[0].where.find("q.jsonl:3"), std::string::npos) << set.bad[0].where;
+  EXPECT_NE(set.bad[1].where.find("q.jsonl:4"), std::string::npos) << set.bad[1].where;
+  EXPECT_NE(set.bad[0].reason.find("\"target\""), std::string::npos) << set.bad[0].reason;
+}
+
 }  // namespace
 }  // namespace mmtrain

@@ -9,6 +9,7 @@
 
 #include "mmtrain/data/action_space.h"
 #include "mmtrain/losses/action_loss.h"
+#include "mmtrain/losses/pointing_loss.h"
 #include "mmtrain/models/registry.h"
 #include "mmtrain/registered_names.h"
 
@@ -126,9 +127,9 @@ TEST(ActionLoss, PointingIsCrossEntropyAtTheTargetsCellAndRowsWithoutATargetAreL
   const auto targets = torch::tensor({0.1f, 0.9f, nan, nan, 0.6f, 0.3f}).view({3, 2});
   const double expected = -(torch::log_softmax(logits[0], 0)[12].item<double>() +
                             torch::log_softmax(logits[2], 0)[6].item<double>()) / 2.0;
-  EXPECT_NEAR(action_point_loss(logits, targets).item<double>(), expected, 1e-6);
-  EXPECT_EQ(action_point_loss(logits, torch::full({3, 2}, nan)).item<double>(), 0.0);
-  EXPECT_THROW(action_point_loss(torch::randn({3, 15}), targets), c10::Error);  // not a square grid
+  EXPECT_NEAR(pointing_loss(logits, targets).item<double>(), expected, 1e-6);
+  EXPECT_EQ(pointing_loss(logits, torch::full({3, 2}, nan)).item<double>(), 0.0);
+  EXPECT_THROW(pointing_loss(torch::randn({3, 15}), targets), c10::Error);  // not a square grid
 }
 
 TEST(ActionHead, PointingLogitsCoverThePatchGridAndTrainTheInstructionsPath) {
@@ -138,7 +139,7 @@ TEST(ActionHead, PointingLogitsCoverThePatchGridAndTrainTheInstructionsPath) {
   const auto logits = head.pointing_logits(output);
   // The ViT's 16 px image in 8 px patches: 4 cells, its class token left out.
   ASSERT_EQ(logits.sizes(), (std::vector<int64_t>{2, 4}));
-  action_point_loss(logits, torch::tensor({0.2f, 0.2f, 0.7f, 0.9f}).view({2, 2})).backward();
+  pointing_loss(logits, torch::tensor({0.2f, 0.2f, 0.7f, 0.9f}).view({2, 2})).backward();
   EXPECT_TRUE(policy.model->text().parameters().front().grad().defined());
   EXPECT_TRUE(policy.model->vision().parameters().front().grad().defined());
 }
@@ -167,7 +168,7 @@ TEST(ActionHead, PointingFromWordsSumsEachNonPaddingTokensScoresOverThePatches) 
     }
     EXPECT_TRUE(torch::allclose(logits[b], expected, 1e-4, 1e-5)) << logits[b] << expected;
   }
-  action_point_loss(logits, torch::tensor({0.2f, 0.2f, 0.7f, 0.9f}).view({2, 2})).backward();
+  pointing_loss(logits, torch::tensor({0.2f, 0.2f, 0.7f, 0.9f}).view({2, 2})).backward();
   EXPECT_TRUE(params["word_query.weight"].grad().defined());
   EXPECT_TRUE(policy.model->text().parameters().front().grad().defined());
 }

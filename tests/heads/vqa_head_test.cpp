@@ -49,6 +49,37 @@ TEST(VqaHead, ScoresEveryAnswerFromTheJointRepresentationOfEachFusedType) {
   }
 }
 
+TEST(VqaHead, PointingWordsAddTheAttendedPositionAndPatchFeaturesToTheJointRepresentation) {
+  register_builtins();
+  ModelConfig config = small_config("cross_attention");
+  config.head.point = "words";
+  torch::manual_seed(5);
+  auto model = build_model(config, TextVocab{20, 3});
+  const auto output = model->forward(torch::randn({2, 3, 16, 16}), kTokens);
+  auto& head = vqa_head_of(*model, "test");
+  const auto logits = head.forward(output);
+  ASSERT_EQ(logits.sizes(), (std::vector<int64_t>{2, 7}));
+  // The ViT's 16 px image in 8 px patches: 4 cells, its class token left out.
+  const auto scores = head.pointing_logits(output);
+  ASSERT_EQ(scores.sizes(), (std::vector<int64_t>{2, 4}));
+  // By hand: the softmax over the cells, the expected cell centre and the attended patch features
+  // beside the joint representation, then the classifier's layers from its own weights.
+  auto params = head.named_parameters();
+  const auto weights = torch::softmax(scores, 1);                                               // [2,4]
+  const auto centres = torch::tensor({0.25f, 0.25f, 0.75f, 0.25f, 0.25f, 0.75f, 0.75f, 0.75f}).view({4, 2});
+  const auto patches = output.image.tokens.narrow(1, 1, 4).to(torch::kFloat);                   // [2,4,D]
+  const auto features = (weights.unsqueeze(2) * patches).sum(1);                                 // [2,D]
+  const auto x = torch::cat({output.fused.to(torch::kFloat), torch::matmul(weights, centres), features}, 1);
+  auto h = torch::matmul(x, params["fc1.weight"].t()) + params["fc1.bias"];
+  h = torch::layer_norm(h, {h.size(1)}, params["norm.weight"], params["norm.bias"]);
+  const auto expected = torch::matmul(torch::gelu(h), params["fc2.weight"].t()) + params["fc2.bias"];
+  EXPECT_TRUE(torch::allclose(logits, expected, 1e-4, 1e-5)) << logits << expected;
+  // The words' queries train through the answer.
+  logits.sum().backward();
+  EXPECT_TRUE(params["word_query.weight"].grad().defined());
+  EXPECT_GT(params["word_query.weight"].grad().abs().sum().item<double>(), 0.0);
+}
+
 TEST(VqaHead, LateFusionIsRefusedNamingTheFusedTypes) {
   register_builtins();
   const std::string message = test::error_message<ConfigError>([] { build_model(small_config("late"), TextVocab{20, 3}); });

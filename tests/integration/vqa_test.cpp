@@ -90,6 +90,40 @@ TEST(Vqa, ScenesTrainStopResumeAndAreAnsweredByEvalAndTheVqaCommandWithAndWithou
   EXPECT_EQ(json_lines(read_text(out)).size(), json_lines(read_text(data + "/heldout.jsonl")).size());
 }
 
+TEST(Vqa, PointingWordsTrainOnTheScenesTargetsAndDataWithoutTargetsIsRefusedNamingTheTerm) {
+  test::TempDir dir;
+  const std::string data = (dir.path() / "data").string(), runs = (dir.path() / "runs").string();
+  const std::string config = dir.write("empty.yaml", "{}\n");
+  ASSERT_EQ(test::run_mmtrain("data scenes --out " + data + " --scenes 24 --test-scenes 4 --questions 3 --image-size 32")
+                .exit_code,
+            0);
+  const std::string pointing = " --set 'model.head={type: vqa, answers: 20, point: words}'"
+                               " --set 'loss.terms={vqa: 1.0, vqa_point: 1.0}' --set train.log_every=2";
+  const auto trained = test::run_mmtrain(train_command(config, data, runs, "cross_attention") + pointing);
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  // The pointing term trains beside the answers on the questions' targets: a finite, positive loss.
+  const auto metrics = json_lines(read_text(runs + "/vqa/metrics.jsonl"));
+  int pointed = 0;
+  for (const auto& line : metrics) {
+    if (!line.contains("loss/vqa_point")) continue;
+    EXPECT_GT(line["loss/vqa_point"].get<double>(), 0.0) << line.dump();
+    ++pointed;
+  }
+  EXPECT_GT(pointed, 0);
+
+  // The same questions without their targets: the pointing term would train nothing, refused at start.
+  std::string untargeted;
+  for (auto line : json_lines(read_text(data + "/train.jsonl"))) {
+    line.erase("target");
+    untargeted += line.dump() + "\n";
+  }
+  const std::string untargeted_path = dir.write("data/untargeted.jsonl", untargeted);
+  const auto refused = test::run_mmtrain(train_command(config, data, runs, "cross_attention") + pointing +
+                                         " --set run.name=untargeted --set data.train.path=" + untargeted_path);
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("loss.terms.vqa_point"), std::string::npos) << refused.output;
+}
+
 TEST(Vqa, ALateFusionModelOrCaptionDataAreRefusedNamingWhatTheVqaHeadNeeds) {
   test::TempDir dir;
   const std::string data = (dir.path() / "data").string(), runs = (dir.path() / "runs").string();

@@ -110,7 +110,7 @@ TEST(LossTermRegistry, AnUnknownTermInComputeLossListsTheRegisteredTerms) {
   const auto out = run(model);
   const std::string message =
       test::error_message<ConfigError>([&] { compute_loss(terms({{"mse", 1.0}}), out, *model); });
-  EXPECT_EQ(message, "loss.terms: unknown loss term 'mse' (valid: clip, siglip, itm, caption, vqa, vqa_ce, action_l1, action_ce, action_point)");
+  EXPECT_EQ(message, "loss.terms: unknown loss term 'mse' (valid: clip, siglip, itm, caption, vqa, vqa_ce, vqa_point, action_l1, action_ce, action_point)");
 }
 
 }  // namespace

@@ -99,7 +99,7 @@ TEST(LossRefusals, SiglipOnSeveralProcessesNamesTheTermsThatCan) {
       test::error_message<ConfigError>([&] { check_loss_runs_on_several_processes(terms({{"siglip", 1.0}})); });
   EXPECT_EQ(message,
             "loss.terms.siglip: this term needs the whole batch on one process; training on several processes "
-            "takes terms that compute their share against every rank's embeddings (clip, caption, vqa, vqa_ce, action_l1, action_ce, action_point)");
+            "takes terms that compute their share against every rank's embeddings (clip, caption, vqa, vqa_ce, vqa_point, action_l1, action_ce, action_point)");
   EXPECT_NO_THROW(check_loss_runs_on_several_processes(terms({{"clip", 1.0}})));
 }
 
@@ -113,7 +113,7 @@ TEST(LossRefusals, ATermWhoseDescriptorRunsOnSeveralProcessesIsAcceptedAndOffere
   EXPECT_NO_THROW(check_loss_runs_on_several_processes(terms({{"gathered_test_term", 1.0}})));
   const std::string message =
       test::error_message<ConfigError>([&] { check_loss_runs_on_several_processes(terms({{"itm", 1.0}})); });
-  EXPECT_NE(message.find("(clip, caption, vqa, vqa_ce, action_l1, action_ce, action_point, gathered_test_term)"), std::string::npos) << message;
+  EXPECT_NE(message.find("(clip, caption, vqa, vqa_ce, vqa_point, action_l1, action_ce, action_point, gathered_test_term)"), std::string::npos) << message;
 }
 
 TEST(LossRefusals, ComputeLossWithGatheredEmbeddingsRefusesATermThatCannotUseThem) {
@@ -132,7 +132,7 @@ TEST(LossRefusals, SiglipWithAccumulationNamesItsLearnedScalars) {
   EXPECT_EQ(message,
             "train.accum_steps: loss term 'siglip' cannot be summed over cached micro-batches: every micro-batch's "
             "backward would add the whole gradient of its learned scalars (siglip_log_scale, siglip_bias) "
-            "(terms that can: clip, caption, vqa, vqa_ce, action_l1, action_ce, action_point); use 1");
+            "(terms that can: clip, caption, vqa, vqa_ce, vqa_point, action_l1, action_ce, action_point); use 1");
 }
 
 TEST(LossRefusals, ItmWithAccumulationSaysCachedMicroBatchesKeepTheEmbeddingsAlone) {

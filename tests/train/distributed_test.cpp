@@ -48,7 +48,7 @@ TEST(DataParallel, ATermThatCannotRunOnSeveralProcessesIsRefusedBeforeJoining) {
   const std::string message = test::error_message<ConfigError>([&] { DataParallel dp(config); });
   EXPECT_EQ(message,
             "loss.terms.siglip: this term needs the whole batch on one process; training on several processes "
-            "takes terms that compute their share against every rank's embeddings (clip, caption, vqa, vqa_ce, action_l1, action_ce, action_point)");
+            "takes terms that compute their share against every rank's embeddings (clip, caption, vqa, vqa_ce, vqa_point, action_l1, action_ce, action_point)");
 }
 
 }  // namespace

@@ -25,8 +25,8 @@ struct PairSample {
   int64_t question_id = -1;
   // Robot episodes (data type episodes; captions hold the instruction): which episode the step
   // belongs to (samples of an episode are adjacent, in step order), the proprioception before the
-  // step, the action taken, and where the object the instruction names is (x, y in [0,1] over the
-  // image; empty when the data does not say).
+  // step and the action taken. Episodes and vqa rows: where the object the text names is (x, y in
+  // [0,1] over the image; empty when the data does not say).
   int64_t episode = -1;
   std::vector<float> state;
   std::vector<float> action;

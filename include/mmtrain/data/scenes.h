@@ -44,6 +44,9 @@ struct SceneQuestion {
   std::string answer;
   std::string type;  // colour | shape | count | existence | size | position | spatial | comparison
   bool held_out = false;  // a combination kept out of training
+  // Where the one object the question is about is (its centre, x and y as SceneObject's), for the
+  // vqa_point loss; empty when the question is about none or two (count, absent, spatial, comparison).
+  std::vector<double> target;
 };
 
 // Up to `count` questions about `scene`, each of a type drawn in turn (types that cannot be asked

@@ -1,6 +1,6 @@
 // The action losses over the action head's predictions and the batch's next actions
-// (ModelOutput::task.actions, scaled to [-1,1]), the pointing loss over the named object's place
-// (task.target), and the `action_l1`, `action_ce` and `action_point` loss terms.
+// (ModelOutput::task.actions, scaled to [-1,1]), and the `action_l1`, `action_ce` and
+// `action_point` (losses/pointing_loss.h over the named object's place, task.target) loss terms.
 #pragma once
 
 #include <torch/types.h>
@@ -14,13 +14,6 @@ torch::Tensor action_l1_loss(const torch::Tensor& predicted, const torch::Tensor
 torch::Tensor action_ce_loss(const torch::Tensor& logits, const torch::Tensor& targets);
 // The bins of scaled targets [B,T,A] among `bins` -> int64 [B,T,A] (ActionSpace::bin_of).
 torch::Tensor action_bins(const torch::Tensor& targets, int64_t bins);
-
-// The grid cell (row-major, x fastest) of each place [B,2] (x, y in [0,1]) on a side x side grid
-// -> int64 [B].
-torch::Tensor pointing_cells(const torch::Tensor& target, int64_t side);
-// Cross-entropy of pointing logits over a square patch grid [B,N] against the cell of each row's
-// target place [B,2], averaged over the rows whose target is finite (0 when none is) -> [].
-torch::Tensor action_point_loss(const torch::Tensor& logits, const torch::Tensor& target);
 
 // Registers `action_l1` (continuous head, model.head.bins 0), `action_ce` (discrete head) and
 // `action_point` (either head: its first query points at the object the instruction names).

@@ -15,7 +15,9 @@ torch::Tensor vqa_bce_loss(const torch::Tensor& logits, const torch::Tensor& tar
 // answers (a single answer: its one-hot), rows without a scored answer contributing 0 -> [].
 torch::Tensor vqa_ce_loss(const torch::Tensor& logits, const torch::Tensor& targets);
 
-// Registers `vqa` (vqa_bce_loss) and `vqa_ce` (vqa_ce_loss): read the vqa head, means over rows.
+// Registers `vqa` (vqa_bce_loss), `vqa_ce` (vqa_ce_loss) and `vqa_point` (losses/pointing_loss.h:
+// the words' attention of a model.head.point words head against each row's "target" cell): read
+// the vqa head, means over rows.
 void register_vqa_terms();
 
 }  // namespace mmtrain

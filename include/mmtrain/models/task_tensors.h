@@ -18,8 +18,8 @@ struct TaskTensors {
   torch::Tensor answers;  // [B,K] float32 soft answer scores over an AnswerVocab (vqa)
   torch::Tensor state;    // [B,P] float32 proprioception, e.g. the gripper's (action)
   torch::Tensor actions;  // [B,T,A] float32 the next T actions, scaled to [-1,1] by an ActionSpace (action)
-  // [B,2] float32 where the object the instruction names is (x, y in [0,1] over the image; NaN in
-  // a row whose step has none), for the action head's pointing loss (action_point)
+  // [B,2] float32 where the object the text names is (x, y in [0,1] over the image; NaN in a row
+  // whose data gives none), for a head's pointing loss (action_point, vqa_point)
   torch::Tensor target;
   TaskTensors chunk(int64_t chunks, size_t index) const;  // accumulation's micro-batch `index`
   TaskTensors to(const torch::Device& device) const;

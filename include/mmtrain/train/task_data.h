@@ -15,6 +15,11 @@ namespace mmtrain {
 // check, so a resumed run's config matches the checkpoint's resolved one.
 void resolve_action_dims(Config& config, const TrainingData& data);
 
+// A head's pointing term (`<model.head.type>_point`: action_point, vqa_point) over training data
+// whose rows never say where the object the text names is ("target") would train nothing:
+// ConfigError naming the term, the file and the command that writes targets.
+void refuse_pointing_without_targets(const Config& config, const TrainingData& data);
+
 // The loader's task data for model.head.type: from `checkpoint` when given (resuming), else built
 // from the training data; empty for a head that needs none.
 TaskData build_task_data(const Config& config, const TrainingData& data, const CheckpointMeta* checkpoint);
