@@ -299,8 +299,12 @@ void expect_target_on_named_object(const nlohmann::json& line, const std::string
     EXPECT_LE(v.get<double>(), 1.0);
   }
   const double reach = kGraspReach + 2e-4;  // 4 written decimals on both sides
-  if (line["state"][3] == 1.0) EXPECT_LE(distance_to_gripper(line), reach) << line.dump();
-  if (last && line["task"] == "pick") EXPECT_LE(distance_to_gripper(line), reach) << line.dump();
+  if (line["state"][3] == 1.0) {
+    EXPECT_LE(distance_to_gripper(line), reach) << line.dump();
+  }
+  if (last && line["task"] == "pick") {
+    EXPECT_LE(distance_to_gripper(line), reach) << line.dump();
+  }
   if (line["step"] == 0) {
     EXPECT_EQ(region_of(line["target"][0], line["target"][1]),
               caption_region_of_target(first_caption, line["instruction"]))
