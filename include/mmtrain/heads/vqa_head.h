@@ -6,8 +6,9 @@
 // word of the text tower scores every patch of the vision tower (Linear(Dt, D) of the word against
 // Linear(D, D) of the patch), the scores add up over the words, and a softmax over the patches
 // gives the expected grid position and the attended features, [B,2+D], beside the joint
-// representation (Linear(W + 2 + D, 2W) first). A sum over words is the same for "the colour of
-// the triangle" whether or not training ever asked it: "triangle" was learned in other questions.
+// representation (Linear(W + 2 + D, 2W) first). The vqa_point loss term trains that attention to
+// fall on the object the question is about (README: on the built-in scenes it helps every trained
+// kind of question and not the held-out combinations).
 #pragma once
 
 #include <torch/nn/modules/linear.h>
