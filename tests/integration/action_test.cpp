@@ -117,12 +117,8 @@ TEST(Action, TheBinnedHeadTrainsWithCrossEntropyAndAMismatchedLossIsRefusedByNam
   EXPECT_EQ(captions.exit_code, 2) << captions.output;
   EXPECT_NE(captions.output.find("episodes"), std::string::npos) << captions.output;
   // The pointing term on steps that never say where the named object is: refused by name.
-  std::string untargeted;
-  for (auto line : test::json_lines(read_text(data + "/train.jsonl"))) {
-    line.erase("target");
-    untargeted += line.dump() + "\n";
-  }
-  const std::string untargeted_path = dir.write("data/untargeted.jsonl", untargeted);
+  const std::string untargeted_path =
+      dir.write("data/untargeted.jsonl", test::without_member(read_text(data + "/train.jsonl"), "target"));
   const auto pointless = test::run_mmtrain(
       train_command(config, data, runs, "no_targets", "{type: action}", "{action_l1: 1.0, action_point: 1.0}") +
       " --set data.train.path=" + untargeted_path);

@@ -112,12 +112,8 @@ TEST(Vqa, PointingWordsTrainOnTheScenesTargetsAndDataWithoutTargetsIsRefusedNami
   EXPECT_GT(pointed, 0);
 
   // The same questions without their targets: the pointing term would train nothing, refused at start.
-  std::string untargeted;
-  for (auto line : json_lines(read_text(data + "/train.jsonl"))) {
-    line.erase("target");
-    untargeted += line.dump() + "\n";
-  }
-  const std::string untargeted_path = dir.write("data/untargeted.jsonl", untargeted);
+  const std::string untargeted_path =
+      dir.write("data/untargeted.jsonl", test::without_member(read_text(data + "/train.jsonl"), "target"));
   const auto refused = test::run_mmtrain(train_command(config, data, runs, "cross_attention") + pointing +
                                          " --set run.name=untargeted --set data.train.path=" + untargeted_path);
   EXPECT_EQ(refused.exit_code, 2) << refused.output;

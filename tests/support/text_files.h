@@ -27,4 +27,14 @@ inline std::vector<nlohmann::json> json_lines(const std::string& text) {
   return lines;
 }
 
+// The JSON lines of `text` again, each without its `key` member (data files stripped of a field).
+inline std::string without_member(const std::string& text, const std::string& key) {
+  std::string out;
+  for (auto line : json_lines(text)) {
+    line.erase(key);
+    out += line.dump() + "\n";
+  }
+  return out;
+}
+
 }  // namespace mmtrain::test
