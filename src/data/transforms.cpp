@@ -19,16 +19,48 @@ namespace mmtrain {
 
 namespace {
 
-cv::Mat to_rgb8(const cv::Mat& decoded) {
+BadImageError too_large(const std::string& where, int64_t width, int64_t height, int64_t max_pixels) {
+  return BadImageError(BadKind::kTooLarge, where + ": " + std::to_string(width) + "x" + std::to_string(height) +
+                                               " exceeds data.max_image_pixels " + std::to_string(max_pixels));
+}
+
+// 8-bit RGB from what OpenCV decoded (BGR order, 1-4 channels, 8 or 16 bits). Other sample types
+// (float or signed TIFFs) are refused: every step after this reads one byte per channel.
+cv::Mat to_rgb8(const cv::Mat& decoded, const std::string& where) {
   cv::Mat img = decoded;
   if (img.depth() == CV_16U) img.convertTo(img, CV_8U, 1.0 / 257.0);
+  if (img.depth() != CV_8U) {
+    throw BadImageError(BadKind::kCorrupt, where + ": samples of OpenCV depth " + std::to_string(img.depth()) +
+                                               "; expected 8- or 16-bit unsigned");
+  }
   cv::Mat rgb;
   switch (img.channels()) {
     case 1: cv::cvtColor(img, rgb, cv::COLOR_GRAY2RGB); break;
+    case 3: cv::cvtColor(img, rgb, cv::COLOR_BGR2RGB); break;
     case 4: cv::cvtColor(img, rgb, cv::COLOR_BGRA2RGB); break;
-    default: cv::cvtColor(img, rgb, cv::COLOR_BGR2RGB); break;
+    default:
+      throw BadImageError(BadKind::kCorrupt,
+                          where + ": " + std::to_string(img.channels()) + " channels; expected 1, 3 or 4");
   }
   return rgb;
+}
+
+// OpenCV's decoders for what libjpeg-turbo does not take. OpenCV refuses by throwing when a header
+// passes read_image_dims but not its own checks (a TIFF page taller than CV_IO_MAX_IMAGE_HEIGHT,
+// a repeated tag read another way): the same bad sample, named.
+cv::Mat decode_with_opencv(const unsigned char* data, size_t size, const std::string& where, int64_t max_pixels) {
+  const cv::Mat encoded(1, static_cast<int>(size), CV_8U, const_cast<unsigned char*>(data));
+  cv::Mat decoded;
+  try {
+    decoded = cv::imdecode(encoded, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& error) {
+    throw BadImageError(BadKind::kCorrupt, where + ": OpenCV cannot decode it (" + error.err + ")");
+  }
+  if (decoded.empty()) throw BadImageError(BadKind::kCorrupt, where + ": not a decodable image (corrupt or truncated?)");
+  if (static_cast<int64_t>(decoded.cols) * decoded.rows > max_pixels) {
+    throw too_large(where, decoded.cols, decoded.rows, max_pixels);
+  }
+  return to_rgb8(decoded, where);
 }
 
 // torchvision's Resize(int): the short side becomes `size` and the long side is truncated, not
@@ -118,24 +150,14 @@ cv::Mat decode_rgb_image(const unsigned char* data, size_t size, const std::stri
   }
   // Divided, not multiplied: a header's two 32-bit sizes can overflow a product.
   if (dims->width != 0 && dims->height > max_pixels / dims->width) {
-    throw BadImageError(BadKind::kTooLarge, where + ": " + std::to_string(dims->width) + "x" +
-                                                std::to_string(dims->height) + " exceeds data.max_image_pixels " +
-                                                std::to_string(max_pixels));
+    throw too_large(where, dims->width, dims->height, max_pixels);
   }
   if (is_truncated_jpeg(data, size)) {
     throw BadImageError(BadKind::kCorrupt, where + ": truncated JPEG (no end-of-image marker)");
   }
   cv::Mat rgb;
   if (size >= 2 && data[0] == 0xFF && data[1] == 0xD8 && decode_jpeg_rgb(data, size, rgb)) return rgb;
-  const cv::Mat encoded(1, static_cast<int>(size), CV_8U, const_cast<unsigned char*>(data));
-  cv::Mat decoded = cv::imdecode(encoded, cv::IMREAD_UNCHANGED);
-  if (decoded.empty()) throw BadImageError(BadKind::kCorrupt, where + ": not a decodable image (corrupt or truncated?)");
-  if (static_cast<int64_t>(decoded.cols) * decoded.rows > max_pixels) {
-    throw BadImageError(BadKind::kTooLarge, where + ": " + std::to_string(decoded.cols) + "x" +
-                                                std::to_string(decoded.rows) + " exceeds data.max_image_pixels " +
-                                                std::to_string(max_pixels));
-  }
-  return to_rgb8(decoded);
+  return decode_with_opencv(data, size, where, max_pixels);
 }
 
 cv::Mat read_rgb_image(const std::string& path, int64_t max_pixels) {
