@@ -228,6 +228,7 @@ void visit_fields(V& v, AugmentConfig& c) {
   v("flip", c.flip);
   v("color_jitter", c.color_jitter, at_least(0));
   v("grayscale", c.grayscale, between(0, 1));
+  v("word_dropout", c.word_dropout, between(0, 1));
 }
 
 template <class V>

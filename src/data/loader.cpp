@@ -5,6 +5,7 @@
 
 #include "mmtrain/data/rng.h"
 #include "mmtrain/errors.h"
+#include "mmtrain/text/word_dropout.h"
 
 namespace mmtrain {
 
@@ -23,6 +24,7 @@ LoaderOptions training_loader_options(const Config& config) {
   options.seed = static_cast<uint64_t>(config.run.seed);
   options.context_length = config.model.text.context_length;
   options.transform = transform_options(config.data, config.model.vision.image_size, true);
+  options.word_dropout = config.data.augment.word_dropout;
   return options;
 }
 
@@ -94,7 +96,10 @@ void fill_batch_row(Batch& batch, int64_t row, const cv::Mat& rgb, const std::st
   transform_image(rgb, options.transform, transform_seed, batch.images.data_ptr<float>() + row * 3 * size * size);
   if (tokenizer) {
     const int length = options.context_length;
-    tokenize_into(*tokenizer, caption, length, batch.tokens.data_ptr<int64_t>() + row * length);
+    // Its own stream from the sample's seed: the draws every run without dropout makes stay as they were.
+    auto words = SplitMix64::stream(transform_seed, StreamTag::kWordDropout, {});
+    tokenize_into(*tokenizer, drop_words(caption, options.word_dropout, words), length,
+                  batch.tokens.data_ptr<int64_t>() + row * length);
   }
   batch.labels.data_ptr<int64_t>()[row] = label;
   batch.ids.data_ptr<int64_t>()[row] = id;

@@ -1,5 +1,7 @@
 #include "mmtrain/data/loader.h"
 
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 #include <torch/torch.h>
@@ -140,6 +142,26 @@ TEST(Transforms, GreyAndRgbaImagesBecomeRgb) {
   EXPECT_THROW(read_rgb_image(grey, 100), DataError);       // 120 pixels > 100
 }
 
+// TIFFs carry sample types PNG and JPEG cannot: 16-bit is scaled to 8; float is refused naming
+// the file, since every later step reads one byte per RGB channel.
+TEST(Transforms, SixteenBitTiffsBecome8BitAndFloatOnesAreRefused) {
+  test::TempDir dir;
+  const auto deep = (dir.path() / "deep.tif").string();
+  ASSERT_TRUE(cv::imwrite(deep, cv::Mat(6, 5, CV_16UC3, cv::Scalar(257 * 10, 257 * 20, 257 * 30))));
+  const cv::Mat d = read_rgb_image(deep, 1000);
+  EXPECT_EQ(d.type(), CV_8UC3);
+  EXPECT_EQ(d.at<cv::Vec3b>(0, 0), cv::Vec3b(30, 20, 10));
+  const auto path = (dir.path() / "float.tif").string();
+  ASSERT_TRUE(cv::imwrite(path, cv::Mat(6, 5, CV_32FC3, cv::Scalar(0.5))));
+  try {
+    const cv::Mat read = read_rgb_image(path, 1000);
+    ADD_FAILURE() << "a float TIFF was read as depth " << read.depth();
+  } catch (const DataError& error) {
+    EXPECT_NE(std::string(error.what()).find(path), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("expected 8- or 16-bit"), std::string::npos) << error.what();
+  }
+}
+
 TEST(Transforms, EvalTransformNormalisesAConstantImageWithMeanAndStd) {
   TransformOptions options;
   options.image_size = 8;
@@ -149,6 +171,55 @@ TEST(Transforms, EvalTransformNormalisesAConstantImageWithMeanAndStd) {
   EXPECT_NEAR(out[0], (1.0f - options.mean[0]) / options.std[0], 1e-5);
   EXPECT_NEAR(out[64], (0.0f - options.mean[1]) / options.std[1], 1e-5);
   EXPECT_NEAR(out[128 + 63], (0.2f - options.mean[2]) / options.std[2], 1e-5);
+}
+
+
+// data.augment.word_dropout: each row's text is its caption with some words left out, the same
+// whatever the worker count, and the images are those of a run without it (own rng stream).
+TEST(WordDropoutInTheLoader, RowsReadPartsOfTheirCaptionAndImagesStayAsWithout) {
+  test::TempDir dir;
+  const std::string caption = "a red apple on a wooden table";
+  std::string csv = "filepath\ttitle\n";
+  for (int i = 0; i < 16; ++i) {
+    cv::imwrite((dir.path() / (std::to_string(i) + ".png")).string(), cv::Mat(8, 8, CV_8UC3, cv::Scalar(i, 9, 0)));
+    csv += std::to_string(i) + ".png\t" + caption + "\n";
+  }
+  auto dataset = std::make_shared<PairDataset>(read_pair_csv(dir.write("pairs.tsv", csv), "filepath", "title", '\t'));
+  auto tokenizer = build_tokenizer(TokenizerConfig{"sentencepiece", "", 40}, all_captions(*dataset), 0);
+  auto first_batch = [&](double word_dropout, int workers) {
+    LoaderOptions options;
+    options.batch_size = 16;
+    options.workers = workers;
+    options.context_length = 16;
+    options.transform.image_size = 8;
+    options.transform.augment = true;
+    options.word_dropout = word_dropout;
+    Loader loader(dataset, tokenizer, options);
+    loader.start_epoch(0);
+    return *loader.next();
+  };
+  const Batch without = first_batch(0.0, 0), with = first_batch(0.4, 0);
+  EXPECT_TRUE(torch::equal(with.images, without.images));
+  EXPECT_TRUE(torch::equal(with.tokens, first_batch(0.4, 2).tokens));
+  int shortened = 0;
+  for (int64_t row = 0; row < 16; ++row) {
+    std::vector<int64_t> ids;
+    for (int64_t i = 0; i < 16; ++i) {
+      const int64_t id = with.tokens[row][i].item<int64_t>();
+      if (id != tokenizer->bos_id() && id != tokenizer->eos_id() && id != tokenizer->pad_id()) ids.push_back(id);
+    }
+    const std::string text = tokenizer->decode(ids);
+    size_t from = 0;  // each word of the row in the caption's order
+    std::istringstream words(text);
+    std::string word;
+    while (words >> word) {
+      const size_t at = caption.find(word, from);
+      ASSERT_NE(at, std::string::npos) << "row " << row << " reads \"" << text << "\"";
+      from = at + word.size();
+    }
+    shortened += text != caption;
+  }
+  EXPECT_GE(shortened, 8);  // 16 rows of 7 words at 0.4: all but (0.6^7)*16 = 0.4 of them expected
 }
 
 }  // namespace

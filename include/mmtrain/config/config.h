@@ -41,6 +41,7 @@ struct AugmentConfig {
   bool flip = false;
   double color_jitter = 0.0;
   double grayscale = 0.0;  // probability of a grey view (open_clip's gray_scale_prob)
+  double word_dropout = 0.0;  // probability that each word of a training text is left out
 };
 
 struct DataConfig {

@@ -58,6 +58,7 @@ struct LoaderOptions {
   int context_length = 77;
   int prefetch = 4;  // batches in flight beyond the one being consumed
   TransformOptions transform;
+  double word_dropout = 0.0;  // data.augment.word_dropout (training only; text/word_dropout.h)
   TaskData task;
 };
 

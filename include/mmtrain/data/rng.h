@@ -18,6 +18,7 @@ enum class StreamTag : uint64_t {
   kShardOrder = 0x5348415244ULL,      // WebDataset: the order of an epoch's shards ("SHARD")
   kShardSampleOrder = 0x53414D504CULL,  // WebDataset: one reader's shuffle-buffer draws ("SAMPL")
   kEvalOcclusion = 0x0cc1,            // eval.degraded: which half of an evaluation image is occluded
+  kWordDropout = 0x3d,                // both loaders: which words of a sample's text are left out
 };
 
 class SplitMix64 {
