@@ -3,6 +3,7 @@
 # UndefinedBehaviorSanitizer, replays every committed regression input, then fuzzes each target for
 # SECONDS from its committed seeds (fuzz/corpus/TARGET) and its growing corpus (build-fuzz/corpus/).
 # usage: scripts/fuzz.sh [TARGET|all] [SECONDS]   (default: all, 60 s each; CI runs 20 s each)
+# MMTRAIN_FUZZ_SEED=N fixes libFuzzer's seed (CI's smoke: 1); unset, each run draws its own.
 # A finding stops the run with its input under build-fuzz/findings/ and exit status 1; turn it into
 # a regression input (fuzz/regressions/TARGET/) once fixed. Prints executions and coverage per target.
 set -euo pipefail
@@ -37,7 +38,7 @@ for target in "${targets[@]}"; do
   # The checkpoints the tests read are the seeds, as they are (about 400 KB each).
   [[ $target == checkpoint ]] && seeds+=(tests/fixtures/checkpoints) max_len=524288
   log=build-fuzz/$target.log
-  if ! "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=$max_len \
+  if ! "$binary" -max_total_time="$seconds" ${MMTRAIN_FUZZ_SEED:+-seed="$MMTRAIN_FUZZ_SEED"} -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=$max_len \
       -print_final_stats=1 -artifact_prefix=build-fuzz/findings/"$target"- \
       build-fuzz/corpus/"$target" "${seeds[@]}" >"$log" 2>&1; then
     tail -40 "$log"
