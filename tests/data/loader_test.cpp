@@ -1,5 +1,6 @@
 #include "mmtrain/data/loader.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -83,16 +84,35 @@ TEST_F(LoaderTest, AnUnreadableImageFailsTheBatchNamingTheFile) {
   }
 }
 
+// `count` 8x8 images (sample i's red channel is i), each with the same caption columns: `columns`
+// ("title,alt") named in the header and `captions` their tab-separated texts.
+std::shared_ptr<PairDataset> same_caption_pairs(const test::TempDir& dir, int count, const std::string& columns,
+                                                const std::string& captions) {
+  std::string header = columns;
+  std::replace(header.begin(), header.end(), ',', '\t');
+  std::string csv = "filepath\t" + header + "\n";
+  for (int i = 0; i < count; ++i) {
+    cv::imwrite((dir.path() / (std::to_string(i) + ".png")).string(), cv::Mat(8, 8, CV_8UC3, cv::Scalar(i, 0, 0)));
+    csv += std::to_string(i) + ".png\t" + captions + "\n";
+  }
+  return std::make_shared<PairDataset>(read_pair_csv(dir.write("pairs.tsv", csv), "filepath", columns, '\t'));
+}
+
+// Loader options for batches of `batch_size` 8 px images, with texts of 16 tokens.
+LoaderOptions small_text_options(int64_t batch_size, int workers) {
+  LoaderOptions options;
+  options.batch_size = batch_size;
+  options.workers = workers;
+  options.context_length = 16;
+  options.transform.image_size = 8;
+  return options;
+}
+
 // caption_key "title,alt": every sample keeps both columns, and one is drawn per sample and epoch,
 // the same whatever the worker count.
 TEST(CaptionSelection, OneOfTheCaptionColumnsIsDrawnPerSampleAndEpoch) {
   test::TempDir dir;
-  std::string csv = "filepath\ttitle\talt\n";
-  for (int i = 0; i < 8; ++i) {
-    cv::imwrite((dir.path() / (std::to_string(i) + ".png")).string(), cv::Mat(8, 8, CV_8UC3, cv::Scalar(i, 0, 0)));
-    csv += std::to_string(i) + ".png\ta red apple\ta green pear\n";
-  }
-  auto dataset = std::make_shared<PairDataset>(read_pair_csv(dir.write("pairs.tsv", csv), "filepath", "title,alt", '\t'));
+  auto dataset = same_caption_pairs(dir, 8, "title,alt", "a red apple\ta green pear");
   auto tokenizer = build_tokenizer(TokenizerConfig{"sentencepiece", "", 40}, all_captions(*dataset), 0);
   auto reference = [&](const std::string& caption) {
     auto tokens = torch::empty({16}, torch::kLong);
@@ -101,12 +121,7 @@ TEST(CaptionSelection, OneOfTheCaptionColumnsIsDrawnPerSampleAndEpoch) {
   };
   const auto apple = reference("a red apple"), pear = reference("a green pear");
   auto tokens_of_epoch = [&](int64_t epoch, int workers) {
-    LoaderOptions options;
-    options.batch_size = 8;
-    options.workers = workers;
-    options.context_length = 16;
-    options.transform.image_size = 8;
-    Loader loader(dataset, tokenizer, options);
+    Loader loader(dataset, tokenizer, small_text_options(8, workers));
     loader.start_epoch(epoch);
     auto batch = *loader.next();
     auto by_id = torch::empty_like(batch.tokens);
@@ -179,19 +194,10 @@ TEST(Transforms, EvalTransformNormalisesAConstantImageWithMeanAndStd) {
 TEST(WordDropoutInTheLoader, RowsReadPartsOfTheirCaptionAndImagesStayAsWithout) {
   test::TempDir dir;
   const std::string caption = "a red apple on a wooden table";
-  std::string csv = "filepath\ttitle\n";
-  for (int i = 0; i < 16; ++i) {
-    cv::imwrite((dir.path() / (std::to_string(i) + ".png")).string(), cv::Mat(8, 8, CV_8UC3, cv::Scalar(i, 9, 0)));
-    csv += std::to_string(i) + ".png\t" + caption + "\n";
-  }
-  auto dataset = std::make_shared<PairDataset>(read_pair_csv(dir.write("pairs.tsv", csv), "filepath", "title", '\t'));
+  auto dataset = same_caption_pairs(dir, 16, "title", caption);
   auto tokenizer = build_tokenizer(TokenizerConfig{"sentencepiece", "", 40}, all_captions(*dataset), 0);
   auto first_batch = [&](double word_dropout, int workers) {
-    LoaderOptions options;
-    options.batch_size = 16;
-    options.workers = workers;
-    options.context_length = 16;
-    options.transform.image_size = 8;
+    LoaderOptions options = small_text_options(16, workers);
     options.transform.augment = true;
     options.word_dropout = word_dropout;
     Loader loader(dataset, tokenizer, options);
