@@ -3,7 +3,6 @@
 // and `eval` on the result, and the report showing the captions beside their images.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -28,15 +27,6 @@ std::string model_flags(const std::string& data, const std::string& runs) {
          " --set 'model.vision={image_size: 32, patch_size: 8, width: 32, layers: 1, heads: 2}'" +
          " --set 'model.text={context_length: 16, width: 32, layers: 1, heads: 2}'" +
          " --set train.batch_size=32 --set optim.warmup_steps=2";
-}
-
-// The float32 values of an .npy file `embed` wrote (format 1.0: a 10-byte preamble whose last two
-// bytes give the header's length, the header, then the data).
-std::vector<float> npy_values(const std::string& bytes) {
-  const size_t start = 10 + static_cast<unsigned char>(bytes.at(8)) + 256u * static_cast<unsigned char>(bytes.at(9));
-  std::vector<float> values((bytes.size() - start) / sizeof(float));
-  std::memcpy(values.data(), bytes.data() + start, values.size() * sizeof(float));
-  return values;
 }
 
 TEST(Captioning, FineTuningFromAContrastiveCheckpointWithTheVisionTowerLockedTrainsStopsResumesCaptionsAndScores) {
@@ -75,7 +65,7 @@ TEST(Captioning, FineTuningFromAContrastiveCheckpointWithTheVisionTowerLockedTra
   // on an AVX2 machine). Eight steps of an unlocked tower move them by far more.
   const std::string a = read_text(dir.path() / "a.npy"), b = read_text(dir.path() / "b.npy");
   ASSERT_EQ(a.size(), b.size());
-  const auto x = npy_values(a), y = npy_values(b);
+  const auto x = test::npy_floats(a), y = test::npy_floats(b);
   ASSERT_EQ(x.size(), 400u * 32u);
   float worst = 0.0f;
   for (size_t i = 0; i < x.size(); ++i) worst = std::max(worst, std::abs(x[i] - y[i]));

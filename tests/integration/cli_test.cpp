@@ -15,6 +15,7 @@
 #include "support/command.h"
 #include "support/metrics.h"
 #include "support/temp_dir.h"
+#include "support/text_files.h"
 
 namespace mmtrain {
 namespace {
@@ -102,7 +103,9 @@ TEST_F(CliTest, TrainThenEvalAndEmbedFromTheCheckpointAlone) {
   ASSERT_EQ(embedded.exit_code, 0) << embedded.output;
   const std::string bytes = test::read_bytes(npy);
   EXPECT_NE(bytes.find("'shape': (3,32)"), std::string::npos);
-  const float* row = reinterpret_cast<const float*>(bytes.data() + bytes.size() - 3 * 32 * sizeof(float));
+  const auto values = test::npy_floats(bytes);
+  ASSERT_EQ(values.size(), 3u * 32u);
+  const float* row = values.data();
   double norm = 0;
   for (int i = 0; i < 32; ++i) norm += row[i] * row[i];
   EXPECT_NEAR(std::sqrt(norm), 1.0, 1e-5);

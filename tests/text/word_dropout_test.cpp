@@ -3,18 +3,12 @@
 
 #include <gtest/gtest.h>
 
-#include <sstream>
+#include "support/words.h"
 
 namespace mmtrain {
 namespace {
 
-int word_count(const std::string& text) {
-  std::istringstream words(text);
-  std::string word;
-  int n = 0;
-  while (words >> word) ++n;
-  return n;
-}
+int word_count(const std::string& text) { return static_cast<int>(test::words_of(text).size()); }
 
 TEST(WordDropout, ZeroLeavesTheTextAsItIsAndDrawsNothing) {
   SplitMix64 rng(5), untouched(5);
@@ -30,14 +24,7 @@ TEST(WordDropout, LeavesOutAboutTheRateAskedKeepingOrder) {
     const std::string out = drop_words(text, 0.25, rng);
     kept += word_count(out);
     // What is kept is a subsequence of the letters, in order, single-spaced.
-    size_t from = 0;
-    std::istringstream words(out);
-    std::string word;
-    while (words >> word) {
-      const size_t at = text.find(word, from);
-      ASSERT_NE(at, std::string::npos) << out;
-      from = at + 1;
-    }
+    EXPECT_TRUE(test::words_in_order(out, text)) << out;
     EXPECT_EQ(out.find("  "), std::string::npos) << out;
   }
   EXPECT_NEAR(kept / 4000.0, 0.75, 0.03);  // 4000 words; the rate's standard error is 0.007
