@@ -298,6 +298,7 @@ void visit_fields(V& v, HeadConfig& c) {
   v("heads", c.heads, positive);
   v("mlp_ratio", c.mlp_ratio, positive);
   v("answers", c.answers, positive);
+  v("answer_types", c.answer_types, at_least(0));
   v("chunk", c.chunk, positive);
   v("bins", c.bins, at_least(0));
   v("hidden", c.hidden, at_least(0));

@@ -359,6 +359,12 @@ void check_relations(const Config& config, const Origins& origins) {
     require_divides(origins, {"model.head.heads", config.model.head.heads},
                     {"model.text.width", config.model.text.width}, true);
   }
+  // Grouped answers come out as log-probabilities: cross-entropy reads them, a per-answer sigmoid not.
+  const auto& terms = config.loss.terms;
+  if (config.model.head.answer_types > 0 &&
+      std::any_of(terms.begin(), terms.end(), [](const LossTerm& t) { return t.name == "vqa"; })) {
+    origins.fail("loss.terms.vqa", "model.head.answer_types gives the answers' log-probabilities; train them with vqa_ce");
+  }
   const GenerationConfig& generate = config.eval.captioning.generate;
   if (generate.min_len > generate.max_len) {
     origins.fail("eval.captioning.generate.min_len", std::to_string(generate.min_len) +

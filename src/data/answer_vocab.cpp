@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "mmtrain/errors.h"
@@ -37,6 +38,24 @@ AnswerVocab AnswerVocab::build(const PairDataset& dataset, int64_t max_answers) 
 int64_t AnswerVocab::index_of(const std::string& normalised) const {
   const auto it = index_.find(normalised);
   return it == index_.end() ? -1 : it->second;
+}
+
+std::vector<std::vector<int64_t>> AnswerVocab::answers_by_type(const PairDataset& dataset, int64_t max_types) const {
+  std::map<std::string, std::set<int64_t>> by_type;
+  for (const auto& sample : dataset.samples) {
+    auto& answers = by_type[sample.question_type];
+    for (const auto& answer : sample.answers) {
+      const int64_t index = index_of(vocab_answer(answer));
+      if (index >= 0) answers.insert(index);
+    }
+  }
+  if (static_cast<int64_t>(by_type.size()) > max_types) {
+    throw ConfigError("model.head.answer_types: " + std::to_string(max_types) + ", but " + dataset.source + " has " +
+                      std::to_string(by_type.size()) + " question types");
+  }
+  std::vector<std::vector<int64_t>> out;
+  for (const auto& [type, answers] : by_type) out.emplace_back(answers.begin(), answers.end());
+  return out;
 }
 
 void AnswerVocab::fill_targets(const std::vector<std::string>& answers, float* row) const {

@@ -11,7 +11,11 @@
 namespace mmtrain {
 
 VqaClassifierImpl::VqaClassifierImpl(const HeadConfig& config, const HeadDims& dims)
-    : answers_(config.answers), image_width_(dims.image_width), point_words_(config.point == "words") {
+    : answers_(config.answers),
+      image_width_(dims.image_width),
+      types_(config.answer_types),
+      pad_id_(dims.vocab.pad_id),
+      point_words_(config.point == "words") {
   TORCH_CHECK(dims.fused_width > 0, "vqa head: the fusion gives no joint representation (use a fused type)");
   const int64_t hidden = 2 * static_cast<int64_t>(dims.fused_width);
   int64_t input = dims.fused_width;
@@ -20,6 +24,14 @@ VqaClassifierImpl::VqaClassifierImpl(const HeadConfig& config, const HeadDims& d
     key_ = register_module("key", torch::nn::Linear(image_width_, image_width_));
     word_query_ = register_module("word_query", torch::nn::Linear(dims.text_width, image_width_));
     input += 2 + image_width_;
+  }
+  if (types_ > 0) {
+    TORCH_CHECK(dims.vocab.vocab_size > 0, "vqa head: model.head.answer_types needs a text tower with a vocabulary");
+    type_words_ = register_module("type_words", torch::nn::Embedding(dims.vocab.vocab_size, types_));
+    // Every type equally likely until the words say otherwise.
+    torch::NoGradGuard no_grad;
+    type_words_->weight.zero_();
+    type_answers_ = register_buffer("type_answers", torch::zeros({types_, answers_}));
   }
   fc1_ = register_module("fc1", torch::nn::Linear(input, hidden));
   norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({hidden})));
@@ -55,7 +67,35 @@ torch::Tensor VqaClassifierImpl::forward(const ModelOutput& output) {
   auto x = output.fused.to(torch::kFloat);                                // [B,W]
   if (point_words_) x = torch::cat({x, pointed(output)}, 1);              // [B,W+2+D]
   const auto h = torch::nn::functional::gelu(norm_(fc1_(x)));             // [B,2W]
-  return fc2_(h);                                                         // [B,A]
+  const auto logits = fc2_(h);                                            // [B,A]
+  return types_ > 0 ? typed(logits, output) : logits;
+}
+
+torch::Tensor VqaClassifierImpl::typed(const torch::Tensor& logits, const ModelOutput& output) {
+  TORCH_CHECK(output.token_ids.defined(), "vqa head: model.head.answer_types: the model gave no token ids");
+  // A large finite score rather than -inf: a type without answers would make its softmax NaN.
+  constexpr double kLeftOut = -1e9;
+  const auto members = type_answers_.gt(0);                                                  // [N,A]
+  const auto words = output.token_ids.ne(pad_id_).unsqueeze(2).to(torch::kFloat);           // [B,L,1]
+  const auto type_scores = (type_words_(output.token_ids) * words).sum(1);                  // [B,N]
+  const auto log_type = torch::log_softmax(type_scores.masked_fill(members.any(1).logical_not(), kLeftOut), 1);
+  const auto within = torch::log_softmax(logits.unsqueeze(1).masked_fill(members.logical_not(), kLeftOut), 2);
+  return torch::logsumexp(log_type.unsqueeze(2) + within, 1);                               // [B,N,A] -> [B,A]
+}
+
+void VqaClassifierImpl::set_answer_types(const std::vector<std::vector<int64_t>>& answers_by_type) {
+  TORCH_CHECK(types_ > 0, "vqa head: answer types need model.head.answer_types");
+  TORCH_CHECK(static_cast<int64_t>(answers_by_type.size()) <= types_, "vqa head: ", answers_by_type.size(),
+              " answer types for model.head.answer_types ", types_);
+  auto members = torch::zeros({types_, answers_});
+  for (size_t t = 0; t < answers_by_type.size(); ++t) {
+    for (const int64_t answer : answers_by_type[t]) {
+      TORCH_CHECK(answer >= 0 && answer < answers_, "vqa head: answer ", answer, " of ", answers_, " outputs");
+      members[static_cast<int64_t>(t)][answer] = 1.0f;
+    }
+  }
+  torch::NoGradGuard no_grad;
+  type_answers_.copy_(members);
 }
 
 VqaClassifierImpl& vqa_head_of(MultimodalModelImpl& model, const std::string& what) {

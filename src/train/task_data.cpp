@@ -6,6 +6,7 @@
 
 #include "mmtrain/errors.h"
 #include "mmtrain/heads/task_head.h"
+#include "mmtrain/heads/vqa_head.h"
 
 namespace mmtrain {
 
@@ -92,6 +93,16 @@ TaskData build_task_data(const Config& config, const TrainingData& data, const C
     task.action_chunk = head.chunk;
   }
   return task;
+}
+
+void fill_answer_types(const Config& config, const TrainingData& data, const TaskData& task,
+                       MultimodalModelImpl& model) {
+  const int types = config.model.head.answer_types;
+  if (types == 0 || !task.answers) return;
+  const auto by_type =
+      task.answers->answers_by_type(training_set(data, config.model.head, "question-answer data (vqa or vqa_v2)"), types);
+  vqa_head_of(model, "model.head.answer_types").set_answer_types(by_type);
+  spdlog::info("answer types: {} question types of the training data group the answers", by_type.size());
 }
 
 void store_task_data(const TaskData& task, CheckpointMeta& meta) {

@@ -269,7 +269,10 @@ void Trainer::build(const std::optional<Checkpoint>& checkpoint) {
     model_->add_placeholders();
     spdlog::info("train.modality_dropout: a dropped image or caption becomes a learned placeholder (late fusion)");
   }
-  if (!checkpoint) load_init_weights(config_, *model_);
+  if (!checkpoint) {
+    load_init_weights(config_, *model_);
+    fill_answer_types(config_, data_, task_, *model_);
+  }
   apply_locks(config_.model.lock, *model_);
   model_->to(device_);
   optimizer_ = build_optimizer(*model_, config_.optim, layer_decay_scales(*model_, config_.optim.layer_decay));

@@ -424,6 +424,16 @@ TEST(ConfigLossTerms, UnknownTermIsRefused) {
             "(valid loss terms: clip, siglip, itm, caption, vqa, vqa_ce, vqa_point, action_l1, action_ce, action_point)");
 }
 
+TEST(ConfigLossTerms, GroupedAnswersAreRefusedThePerAnswerSigmoidTerm) {
+  const std::string yaml = "model:\n  head: {type: vqa, answer_types: 8}\nloss:\n  terms: {vqa: 1.0}\n";
+  const std::string message = parse_error(yaml);
+  EXPECT_NE(message.find("loss.terms.vqa: model.head.answer_types gives the answers' log-probabilities; train them "
+                         "with vqa_ce"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(parse_config(yaml, kSource, {"loss.terms={vqa_ce: 1.0}"}).model.head.answer_types, 8);
+}
+
 TEST(ConfigLossTerms, NegativeWeightAndMissingTermsAreRefused) {
   EXPECT_EQ(parse_error("loss:\n  terms: {clip: -1}\n"),
             "configs/run.yaml:2: loss.terms.clip: must be >= 0, found -1");

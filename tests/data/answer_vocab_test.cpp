@@ -39,6 +39,26 @@ TEST(AnswerVocab, SoftTargetsAreMinOfOneAndMatchesOverThreeForTenAnswersAndOneFo
   EXPECT_EQ(row, (std::vector<float>{0, 0, 0, 0}));
 }
 
+TEST(AnswerVocab, AnswersByTypeListEachQuestionTypesAnswersTypesInByteOrder) {
+  const AnswerVocab vocab({"yes", "no", "red", "2"});
+  PairDataset set;
+  set.source = "train.jsonl";
+  set.samples = {answered({"yes"}), answered({"Red", "purple"}), answered({"no", "two"}), answered({"yes"})};
+  set.samples[0].question_type = "exists";
+  set.samples[1].question_type = "colour";
+  set.samples[2].question_type = "exists";  // "two" normalises to 2, "purple" is not in the vocabulary
+  // The last row has no type: it is a type of its own ("").
+  const auto by_type = vocab.answers_by_type(set, 3);
+  EXPECT_EQ(by_type, (std::vector<std::vector<int64_t>>{{0}, {2}, {0, 1, 3}}));
+  try {
+    vocab.answers_by_type(set, 2);
+    FAIL() << "three question types for two were accepted";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("model.head.answer_types: 2, but train.jsonl has 3"), std::string::npos)
+        << error.what();
+  }
+}
+
 TEST(AnswerVocab, RoundTripsThroughTextAndRefusesDataWithoutAnswers) {
   const AnswerVocab vocab({"red", "dark red", "2"});
   EXPECT_EQ(AnswerVocab::from_text(vocab.to_text()).answers(), vocab.answers());

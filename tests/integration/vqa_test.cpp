@@ -3,11 +3,15 @@
 // and without the images) and the report showing the answers beside their images.
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "mmtrain/eval/checkpoint_model.h"
+#include "mmtrain/heads/vqa_head.h"
 #include "support/command.h"
 #include "support/temp_dir.h"
 #include "support/text_files.h"
@@ -31,21 +35,34 @@ std::string train_command(const std::string& config, const std::string& data, co
          " --set eval.vqa.path=" + data + "/test.jsonl --set eval.best_metric=vqa/accuracy";
 }
 
-TEST(Vqa, ScenesTrainStopResumeAndAreAnsweredByEvalAndTheVqaCommandWithAndWithoutImages) {
+// A temporary directory with `mmtrain data scenes <options>` written under data/, runs/ for the
+// runs and an empty config.
+struct Scenes {
+  explicit Scenes(const std::string& options) {
+    const auto written = test::run_mmtrain("data scenes --out " + data + " " + options);
+    EXPECT_EQ(written.exit_code, 0) << written.output;
+  }
   test::TempDir dir;
   const std::string data = (dir.path() / "data").string(), runs = (dir.path() / "runs").string();
   const std::string config = dir.write("empty.yaml", "{}\n");
-  ASSERT_EQ(test::run_mmtrain("data scenes --out " + data + " --scenes 40 --test-scenes 16 --questions 3 --image-size 32")
-                .exit_code,
-            0);
+};
 
-  const std::string train = train_command(config, data, runs, "cross_attention");
+// `train` stopped after step 3, then resumed to its end; the first part's output.
+std::string train_stopped_and_resumed(const std::string& train) {
   const auto stopped = test::run_mmtrain(train + " --stop-at 3");
-  ASSERT_EQ(stopped.exit_code, 0) << stopped.output;
-  EXPECT_NE(stopped.output.find("answer vocabulary:"), std::string::npos) << stopped.output;
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
   const auto resumed = test::run_mmtrain(train + " --resume latest");
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming from"), std::string::npos) << resumed.output;
+  return stopped.output;
+}
+
+TEST(Vqa, ScenesTrainStopResumeAndAreAnsweredByEvalAndTheVqaCommandWithAndWithoutImages) {
+  const Scenes scenes("--scenes 40 --test-scenes 16 --questions 3 --image-size 32");
+  const auto& dir = scenes.dir;
+  const std::string &data = scenes.data, &runs = scenes.runs;
+  const std::string stopped = train_stopped_and_resumed(train_command(scenes.config, data, runs, "cross_attention"));
+  EXPECT_NE(stopped.find("answer vocabulary:"), std::string::npos) << stopped;
   const std::string checkpoint = runs + "/vqa/checkpoints/latest";
 
   // The trainer evaluated and kept answered questions for the report.
@@ -91,12 +108,9 @@ TEST(Vqa, ScenesTrainStopResumeAndAreAnsweredByEvalAndTheVqaCommandWithAndWithou
 }
 
 TEST(Vqa, PointingWordsTrainOnTheScenesTargetsAndDataWithoutTargetsIsRefusedNamingTheTerm) {
-  test::TempDir dir;
-  const std::string data = (dir.path() / "data").string(), runs = (dir.path() / "runs").string();
-  const std::string config = dir.write("empty.yaml", "{}\n");
-  ASSERT_EQ(test::run_mmtrain("data scenes --out " + data + " --scenes 24 --test-scenes 4 --questions 3 --image-size 32")
-                .exit_code,
-            0);
+  Scenes scenes("--scenes 24 --test-scenes 4 --questions 3 --image-size 32");
+  auto& dir = scenes.dir;
+  const std::string &data = scenes.data, &runs = scenes.runs, &config = scenes.config;
   const std::string pointing = " --set 'model.head={type: vqa, answers: 20, point: words}'"
                                " --set 'loss.terms={vqa: 1.0, vqa_point: 1.0}' --set train.log_every=2";
   const auto trained = test::run_mmtrain(train_command(config, data, runs, "cross_attention") + pointing);
@@ -120,11 +134,40 @@ TEST(Vqa, PointingWordsTrainOnTheScenesTargetsAndDataWithoutTargetsIsRefusedNami
   EXPECT_NE(refused.output.find("loss.terms.vqa_point"), std::string::npos) << refused.output;
 }
 
+TEST(Vqa, AnswerTypesGroupTheTrainingAnswersByQuestionTypeAndTheCheckpointKeepsTheGrouping) {
+  const Scenes scenes("--scenes 24 --test-scenes 4 --questions 3 --image-size 32");
+  const std::string &data = scenes.data, &runs = scenes.runs, &config = scenes.config;
+  const std::string typed = train_command(config, data, runs, "cross_attention") +
+                            " --set 'model.head={type: vqa, answers: 20, answer_types: 8}' --set 'loss.terms={vqa_ce: 1.0}'";
+  const std::string stopped = train_stopped_and_resumed(typed);
+  EXPECT_NE(stopped.find("question types of the training data group the answers"), std::string::npos) << stopped;
+
+  // The resumed run's checkpoint holds each question type's answers, the types in byte order.
+  std::map<std::string, std::set<std::string>> by_type;
+  for (const auto& row : json_lines(read_text(data + "/train.jsonl"))) {
+    by_type[row["question_type"].get<std::string>()].insert(row["answers"][0].get<std::string>());
+  }
+  ASSERT_GE(by_type.size(), 6u);
+  CheckpointModel loaded = load_checkpoint_model(runs + "/vqa/checkpoints/latest", torch::kCPU);
+  auto expected = torch::zeros({8, 20});
+  int64_t type = 0;
+  for (const auto& [name, answers] : by_type) {
+    for (const auto& answer : answers) expected[type][loaded.answers->index_of(answer)] = 1.0f;
+    ++type;
+  }
+  const auto grouping = vqa_head_of(*loaded.model, "test").named_buffers()["type_answers"];
+  EXPECT_TRUE(torch::equal(grouping, expected)) << grouping << expected;
+
+  // Fewer types than the data has: refused at start, naming the key and the file.
+  const auto refused = test::run_mmtrain(typed + " --set run.name=few --set model.head.answer_types=2");
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("model.head.answer_types: 2, but " + data + "/train.jsonl has"), std::string::npos)
+      << refused.output;
+}
+
 TEST(Vqa, ALateFusionModelOrCaptionDataAreRefusedNamingWhatTheVqaHeadNeeds) {
-  test::TempDir dir;
-  const std::string data = (dir.path() / "data").string(), runs = (dir.path() / "runs").string();
-  const std::string config = dir.write("empty.yaml", "{}\n");
-  ASSERT_EQ(test::run_mmtrain("data scenes --out " + data + " --scenes 4 --test-scenes 2 --image-size 32").exit_code, 0);
+  const Scenes scenes("--scenes 4 --test-scenes 2 --image-size 32");
+  const std::string &data = scenes.data, &runs = scenes.runs, &config = scenes.config;
   const auto late = test::run_mmtrain(train_command(config, data, runs, "late"));
   EXPECT_EQ(late.exit_code, 2) << late.output;
   EXPECT_NE(late.output.find("model.head.type"), std::string::npos) << late.output;

@@ -133,6 +133,11 @@ struct HeadConfig {
   int heads = 8;         // caption: attention heads over the text tower's width
   double mlp_ratio = 4.0;
   int answers = 1000;    // vqa: outputs; the vocabulary is the most frequent training answers, up to this many
+  // vqa: 0 = one softmax over every answer; N = the answers grouped by the training questions'
+  // question_type (up to N types): a bag of the question's words picks the type and the fused
+  // representation the answer within it (the answer's type follows "colour" in "what colour is the
+  // triangle?", whichever object training asked that of).
+  int answer_types = 0;
   int chunk = 1;         // action: the next actions predicted from each step (an action chunk)
   int bins = 0;          // action: bins per action dimension (discrete, cross-entropy); 0: continuous (L1)
   int hidden = 0;        // action: the MLP's width; 0: twice the fusion's width

@@ -26,6 +26,11 @@ class AnswerVocab {
   int64_t size() const { return static_cast<int64_t>(answers_.size()); }
   // Index of a normalised answer, -1 when it is not in the vocabulary.
   int64_t index_of(const std::string& normalised) const;
+  // The vocabulary's answers to each question type of the data set (PairSample::question_type; ""
+  // for rows without one), the types in byte order: for each, the indices of the answers its
+  // samples give. Throws ConfigError naming model.head.answer_types when the data has more types
+  // than `max_types`.
+  std::vector<std::vector<int64_t>> answers_by_type(const PairDataset& dataset, int64_t max_types) const;
   // row [size()]: each answer's soft score for these annotators' answers (zeros without any).
   void fill_targets(const std::vector<std::string>& answers, float* row) const;
 

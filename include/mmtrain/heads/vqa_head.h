@@ -9,8 +9,18 @@
 // representation (Linear(W + 2 + D, 2W) first). The vqa_point loss term trains that attention to
 // fall on the object the question is about (README: on the built-in scenes it helps every trained
 // kind of question and not the held-out combinations).
+// With model.head.answer_types N the answers are grouped by the question types training asked them
+// for (a [N,A] membership the trainer fills from the data, kept with the weights): a bag of the
+// question's words (an embedding of each token to N type scores, summed over the words) gives
+// p(type | question), a softmax over each type's answers gives p(answer | type), and the head
+// returns log sum_type p(type | question) p(answer | type), [B,A] log-probabilities, for the vqa_ce
+// term. The type follows the words that always came with it, "colour" in "what colour is the
+// triangle?", however rarely training named that object in that kind of question.
 #pragma once
 
+#include <vector>
+
+#include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
@@ -21,7 +31,8 @@ namespace mmtrain {
 class VqaClassifierImpl : public TaskHeadImpl {
  public:
   VqaClassifierImpl(const HeadConfig& config, const HeadDims& dims);
-  // The model's outputs (ModelOutput::fused [B,W]) -> answer logits [B,A] float32.
+  // The model's outputs (ModelOutput::fused [B,W]) -> answer logits [B,A] float32 (with answer
+  // types: log-probabilities).
   torch::Tensor forward(const ModelOutput& output) override;
   bool reads_tokens() const override { return true; }
   bool reads_fused() const override { return true; }
@@ -29,6 +40,10 @@ class VqaClassifierImpl : public TaskHeadImpl {
   // model.head.point words: the words' summed scores over the patch grid [B,N] (row-major cells, x
   // fastest), before the softmax.
   torch::Tensor pointing_logits(const ModelOutput& output);
+  // model.head.answer_types: type t's answers are the vocabulary indices answers_by_type[t]
+  // (AnswerVocab::answers_by_type); types past its size have none and are never chosen.
+  void set_answer_types(const std::vector<std::vector<int64_t>>& answers_by_type);
+  int64_t answer_types() const { return types_; }
 
  private:
   // [B,2+D]: the expected grid position of the words' attention (x, y in [0,1]) and the patch
@@ -37,8 +52,13 @@ class VqaClassifierImpl : public TaskHeadImpl {
   // The words' summed scores over `patches` [B,N,D] -> [B,N].
   torch::Tensor word_scores(const torch::Tensor& patches, const ModelOutput& output);
 
-  int64_t answers_ = 0, image_width_ = 0;
+  // Answer logits [B,A] -> log sum_type p(type | question words) p(answer | type) [B,A].
+  torch::Tensor typed(const torch::Tensor& logits, const ModelOutput& output);
+
+  int64_t answers_ = 0, image_width_ = 0, types_ = 0, pad_id_ = 0;
   bool point_words_ = false;
+  torch::nn::Embedding type_words_{nullptr};  // answer types: each token's score for each type
+  torch::Tensor type_answers_;                // answer types: [N,A] 1 where the type has the answer
   torch::nn::Linear key_{nullptr}, word_query_{nullptr};  // point words
   torch::nn::Linear fc1_{nullptr};
   torch::nn::LayerNorm norm_{nullptr};

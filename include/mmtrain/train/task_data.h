@@ -10,6 +10,8 @@
 
 namespace mmtrain {
 
+class MultimodalModelImpl;
+
 // An action head's model.head.action_dims and state_dims from the training episodes where they are
 // 0; ConfigError naming the key where one is set and the data disagree. Runs before the resume
 // check, so a resumed run's config matches the checkpoint's resolved one.
@@ -23,6 +25,11 @@ void refuse_pointing_without_targets(const Config& config, const TrainingData& d
 // The loader's task data for model.head.type: from `checkpoint` when given (resuming), else built
 // from the training data; empty for a head that needs none.
 TaskData build_task_data(const Config& config, const TrainingData& data, const CheckpointMeta* checkpoint);
+
+// model.head.answer_types: the vqa head's answers grouped by the training data's question types,
+// on a fresh run (a resumed run reads them back with the head's weights); nothing otherwise.
+void fill_answer_types(const Config& config, const TrainingData& data, const TaskData& task,
+                       MultimodalModelImpl& model);
 
 // Records the vocabulary and action space in a checkpoint's meta.
 void store_task_data(const TaskData& task, CheckpointMeta& meta);
