@@ -7,8 +7,8 @@
 // Linear(D, D) of the patch), the scores add up over the words, and a softmax over the patches
 // gives the expected grid position and the attended features, [B,2+D], beside the joint
 // representation (Linear(W + 2 + D, 2W) first). The vqa_point loss term trains that attention to
-// fall on the object the question is about (README: on the built-in scenes it helps every trained
-// kind of question and not the held-out combinations).
+// fall on the object the question is about (README: on the built-in scenes, alone, it helps every
+// trained kind of question and not the held-out combinations; with answer types, both).
 // With model.head.answer_types N the answers are grouped by the question types training asked them
 // for (a [N,A] membership the trainer fills from the data, kept with the weights): a bag of the
 // question's words (an embedding of each token to N type scores, summed over the words) gives
@@ -43,7 +43,6 @@ class VqaClassifierImpl : public TaskHeadImpl {
   // model.head.answer_types: type t's answers are the vocabulary indices answers_by_type[t]
   // (AnswerVocab::answers_by_type); types past its size have none and are never chosen.
   void set_answer_types(const std::vector<std::vector<int64_t>>& answers_by_type);
-  int64_t answer_types() const { return types_; }
 
  private:
   // [B,2+D]: the expected grid position of the words' attention (x, y in [0,1]) and the patch
