@@ -22,10 +22,13 @@ const PairDataset& training_set(const TrainingData& data, const HeadConfig& head
   return *data.dataset;
 }
 
+const PairDataset& questions_set(const TrainingData& data, const HeadConfig& head) {
+  return training_set(data, head, "question-answer data (vqa or vqa_v2)");
+}
+
 // The most frequent answers of the training data, built the same on every rank.
 std::shared_ptr<const AnswerVocab> answer_vocabulary(const HeadConfig& head, const TrainingData& data) {
-  auto vocab = std::make_shared<AnswerVocab>(
-      AnswerVocab::build(training_set(data, head, "question-answer data (vqa or vqa_v2)"), head.answers));
+  auto vocab = std::make_shared<AnswerVocab>(AnswerVocab::build(questions_set(data, head), head.answers));
   std::string first;
   for (int64_t i = 0; i < std::min<int64_t>(8, vocab->size()); ++i) first += " " + vocab->answers()[static_cast<size_t>(i)];
   spdlog::info("answer vocabulary: {} answers for {} outputs (most frequent:{})", vocab->size(), head.answers, first);
@@ -99,8 +102,7 @@ void fill_answer_types(const Config& config, const TrainingData& data, const Tas
                        MultimodalModelImpl& model) {
   const int types = config.model.head.answer_types;
   if (types == 0 || !task.answers) return;
-  const auto by_type =
-      task.answers->answers_by_type(training_set(data, config.model.head, "question-answer data (vqa or vqa_v2)"), types);
+  const auto by_type = task.answers->answers_by_type(questions_set(data, config.model.head), types);
   vqa_head_of(model, "model.head.answer_types").set_answer_types(by_type);
   spdlog::info("answer types: {} question types of the training data group the answers", by_type.size());
 }
